@@ -1,0 +1,47 @@
+# Portico: `make run` (demo server on SQLite) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+HOST ?= 127.0.0.1
+PORT ?= 5000
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run install install-test test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+install-test: $(TEST_STAMP)
+
+run: $(RUN_STAMP)
+	$(BIN)/portico demo
+	$(BIN)/portico serve --host $(HOST) --port $(PORT)
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check idp scim tests bench
+
+format: $(TEST_STAMP)
+	$(BIN)/ruff format idp scim tests bench
+	$(BIN)/ruff check --fix idp scim tests bench
+
+test: $(TEST_STAMP)
+	bash .ci/test-deps.sh
+	$(BIN)/ruff check idp scim tests bench
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(TEST_STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,58 @@
+"""Portico: an identity provider for B2B guest access. ``create_app`` wires the pieces; nothing more."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from idp.config import Settings, load_settings
+from idp.db import Database
+from idp.keys import KeyStore
+from idp.runtime import EXTENSION_KEY, Runtime, close_request_db
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" or request.path.startswith(("/api", "/healthz", "/readyz"))
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if _wants_json():
+            return jsonify(error=exc.name.lower().replace(" ", "_"), error_description=exc.description), exc.code
+        return render_template("error.html", title=exc.name, message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        message = "Something went wrong on our side. Try again in a moment."
+        if _wants_json():
+            return jsonify(error="server_error", error_description=message), 500
+        return render_template("error.html", title="Unexpected error", message=message), 500
+
+
+def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_dir), instance_relative_config=False)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        PREFERRED_URL_SCHEME="https" if settings.is_production else "http",
+    )
+    keys = KeyStore(settings.keys_dir)
+    if ensure_keys:
+        keys.ensure()
+    app.extensions[EXTENSION_KEY] = Runtime(settings=settings, database=Database(settings.database_url), keys=keys)
+    app.teardown_appcontext(close_request_db)
+
+    from idp.health import blueprint as health_blueprint
+    from idp.wellknown import jwks_blueprint, pages_blueprint
+
+    app.register_blueprint(health_blueprint)
+    app.register_blueprint(jwks_blueprint)
+    app.register_blueprint(pages_blueprint)
+    _register_error_pages(app)
+    return app

@@ -1,0 +1,1 @@
+"""The directory service: tenants, users (members and guests), groups, applications and roles."""

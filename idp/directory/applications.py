@@ -1,0 +1,151 @@
+"""Applications (OAuth clients): registration, client secrets, assignments.
+
+Client secrets are 256-bit random strings, so a SHA-256 digest is a sufficient hash (a slow password hash would
+cost every token request dearly for no gain); comparisons are constant-time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from idp import audit
+from idp.config import is_loopback_host
+from idp.db import scoped
+from idp.errors import NotFound, ValidationError
+from idp.models import AppAssignment, Application, ApplicationSecret, Group, Tenant, User
+
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+SCOPE_CHARS = set("!#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~")
+ID_TOKEN_ALGS = ("RS256", "ES256")
+
+
+@dataclass(frozen=True)
+class CreatedApplication:
+    application: Application
+    client_secret: str | None  # shown once; only its hash is stored
+
+
+def hash_client_secret(secret: str) -> str:
+    return "sha256$" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def verify_client_secret(application: Application, secret: str) -> bool:
+    candidate = hash_client_secret(secret)
+    ok = False
+    for stored in application.secrets:
+        ok |= hmac.compare_digest(stored.secret_hash, candidate)
+    return ok
+
+
+def validate_redirect_uri(uri: str, *, production: bool) -> str:
+    parts = urlsplit(uri)
+    if not parts.scheme or parts.fragment:
+        raise ValidationError(f"redirect URI {uri!r} must be absolute and have no fragment", field="redirect_uri")
+    if parts.scheme in ("http", "https"):
+        if not parts.hostname:
+            raise ValidationError(f"redirect URI {uri!r} has no host", field="redirect_uri")
+        if parts.scheme == "http" and production and not is_loopback_host(parts.hostname):
+            raise ValidationError(f"redirect URI {uri!r} must use https in production", field="redirect_uri")
+    elif parts.scheme in ("javascript", "data", "file", "vbscript"):
+        raise ValidationError(f"redirect URI scheme {parts.scheme!r} is not allowed", field="redirect_uri")
+    return uri
+
+
+def validate_scope(scope: str) -> str:
+    if not scope or any(c not in SCOPE_CHARS for c in scope):
+        raise ValidationError(f"{scope!r} is not a valid OAuth scope token", field="scope")
+    return scope
+
+
+def create_application(
+    db: Session,
+    tenant: Tenant,
+    *,
+    name: str,
+    redirect_uris: list[str],
+    grant_types: list[str],
+    scopes: list[str],
+    public: bool = False,
+    first_party: bool = False,
+    assignment_required: bool = False,
+    post_logout_redirect_uris: list[str] | None = None,
+    id_token_signed_response_alg: str = "RS256",
+    production: bool = False,
+    client_id: str | None = None,
+    actor: str = "system",
+) -> CreatedApplication:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("an application needs a name", field="name")
+    grants = list(dict.fromkeys(grant_types or ["authorization_code"]))
+    for grant in grants:
+        if grant not in GRANT_TYPES:
+            raise ValidationError(f"unknown grant type {grant!r}; known: {', '.join(GRANT_TYPES)}", field="grant_type")
+    if public and "client_credentials" in grants:
+        raise ValidationError("a public client cannot use client_credentials", field="grant_type")
+    uris = [validate_redirect_uri(u, production=production) for u in dict.fromkeys(redirect_uris)]
+    if "authorization_code" in grants and not uris:
+        raise ValidationError("authorization_code needs at least one redirect URI", field="redirect_uri")
+    logout_uris = [validate_redirect_uri(u, production=production) for u in post_logout_redirect_uris or []]
+    scope_list = [validate_scope(s) for s in dict.fromkeys(scopes)]
+    if id_token_signed_response_alg not in ID_TOKEN_ALGS:
+        raise ValidationError(f"id_token_signed_response_alg must be one of {ID_TOKEN_ALGS}", field="alg")
+    app = Application(
+        tenant_id=tenant.id,
+        client_id=client_id or secrets.token_urlsafe(18),
+        display_name=name,
+        redirect_uris=uris,
+        post_logout_redirect_uris=logout_uris,
+        grant_types=grants,
+        response_types=["code"] if "authorization_code" in grants else [],
+        scopes=scope_list,
+        token_endpoint_auth_method="none" if public else "client_secret_basic",
+        is_public=public,
+        is_first_party=first_party,
+        assignment_required=assignment_required,
+        id_token_signed_response_alg=id_token_signed_response_alg,
+    )
+    secret = None
+    if not public:
+        secret = secrets.token_urlsafe(32)
+        app.secrets.append(ApplicationSecret(secret_hash=hash_client_secret(secret), hint=secret[:4]))
+    db.add(app)
+    db.flush()
+    audit.record(db, tenant_id=tenant.id, actor=actor, activity="Add application", target_type="application",
+                 target_id=app.id, details={"clientId": app.client_id, "displayName": name})
+    return CreatedApplication(application=app, client_secret=secret)
+
+
+def find_application_by_client_id(db: Session, tenant: Tenant, client_id: str) -> Application | None:
+    return db.scalar(scoped(Application, tenant.id).where(Application.client_id == client_id))
+
+
+def get_application(db: Session, tenant: Tenant, application_id: str) -> Application:
+    app = db.scalar(scoped(Application, tenant.id).where(Application.id == application_id))
+    if app is None:
+        raise NotFound(f"no application {application_id!r} in tenant {tenant.slug!r}", field="application")
+    return app
+
+
+def list_applications(db: Session, tenant: Tenant) -> list[Application]:
+    return list(db.scalars(scoped(Application, tenant.id).order_by(Application.display_name)))
+
+
+def assign(db: Session, tenant: Tenant, application: Application, principal: User | Group) -> AppAssignment:
+    if application.tenant_id != tenant.id or principal.tenant_id != tenant.id:
+        raise NotFound("application and principal must belong to this tenant")
+    assignment = AppAssignment(
+        tenant_id=tenant.id,
+        application_id=application.id,
+        user_id=principal.id if isinstance(principal, User) else None,
+        group_id=principal.id if isinstance(principal, Group) else None,
+    )
+    db.add(assignment)
+    db.flush()
+    return assignment

@@ -1,0 +1,27 @@
+"""SQLAlchemy models. Importing this package registers every table on ``idp.db.Base.metadata``."""
+
+from idp.models.application import AppAssignment, Application, ApplicationOwner, ApplicationSecret
+from idp.models.audit import AuditEvent
+from idp.models.group import Group, GroupMember, GroupOwner
+from idp.models.role import DIRECTORY_ROLES, DirectoryRoleAssignment
+from idp.models.tenant import Tenant, TenantDomain
+from idp.models.user import User, UserIdentity, UserOtherMail, UserSponsor
+
+__all__ = [
+    "DIRECTORY_ROLES",
+    "AppAssignment",
+    "Application",
+    "ApplicationOwner",
+    "ApplicationSecret",
+    "AuditEvent",
+    "DirectoryRoleAssignment",
+    "Group",
+    "GroupMember",
+    "GroupOwner",
+    "Tenant",
+    "TenantDomain",
+    "User",
+    "UserIdentity",
+    "UserOtherMail",
+    "UserSponsor",
+]

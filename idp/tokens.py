@@ -1,0 +1,102 @@
+"""JWT access tokens (RFC 9068) signed with the deployment's active key, and their verification.
+
+The shared contract between the token endpoint (which issues them) and every Portico resource server (SCIM,
+the JSON API, UserInfo) that accepts them:
+
+* header ``{"typ": "at+jwt", "alg": "RS256", "kid": ...}``;
+* claims ``iss`` (the tenant's issuer), ``sub`` (user id, or the client_id for client_credentials), ``aud``,
+  ``client_id``, ``scope`` (space-separated), ``tid`` (tenant id), ``iat``, ``exp``, ``jti``;
+* Portico's own APIs (SCIM, JSON API) are the audience ``{issuer}`` itself: :func:`portico_api_audience`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwt import JWTClaimsRegistry
+
+from idp.keys import KeyStore
+
+ACCESS_TOKEN_TYPE = "at+jwt"
+DEFAULT_ACCESS_TOKEN_LIFETIME = 3600
+
+
+class InvalidToken(Exception):
+    """The bearer token is malformed, badly signed, expired, revoked or meant for someone else."""
+
+
+def portico_api_audience(issuer: str) -> str:
+    return issuer
+
+
+def issue_access_token(
+    keys: KeyStore,
+    *,
+    issuer: str,
+    tenant_id: str,
+    subject: str,
+    client_id: str,
+    audience: str | list[str],
+    scopes: Iterable[str],
+    lifetime: int = DEFAULT_ACCESS_TOKEN_LIFETIME,
+    now: int | None = None,
+    extra_claims: dict[str, Any] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Sign an access token; returns the compact JWT and its claims."""
+    issued_at = int(time.time()) if now is None else now
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "sub": subject,
+        "aud": audience,
+        "client_id": client_id,
+        "scope": " ".join(dict.fromkeys(scopes)),
+        "tid": tenant_id,
+        "iat": issued_at,
+        "exp": issued_at + lifetime,
+        "jti": uuid.uuid4().hex,
+    }
+    claims.update(extra_claims or {})
+    key = keys.signing_key("RS256")
+    token = jwt.encode({"alg": "RS256", "typ": ACCESS_TOKEN_TYPE, "kid": key.kid}, claims, key)
+    return token, claims
+
+
+def verify_access_token(
+    keys: KeyStore,
+    token: str,
+    *,
+    issuer: str,
+    audience: str | None = None,
+    now: int | None = None,
+    is_revoked: Callable[[str], bool] | None = None,
+) -> dict[str, Any]:
+    """Check signature, ``typ``, ``iss``, ``aud``, ``exp`` (and revocation); return the claims."""
+    try:
+        decoded = jwt.decode(token, keys.verification_keys(), algorithms=["RS256", "ES256"])
+    except (JoseError, ValueError) as exc:
+        raise InvalidToken(f"malformed or badly signed token: {exc}") from None
+    if str(decoded.header.get("typ", "")).lower() not in (ACCESS_TOKEN_TYPE, "application/at+jwt"):
+        raise InvalidToken("not an access token")
+    options: dict[str, Any] = {
+        "iss": {"essential": True, "value": issuer},
+        "exp": {"essential": True},
+        "jti": {"essential": True},
+    }
+    if audience is not None:
+        options["aud"] = {"essential": True, "value": audience}
+    try:
+        JWTClaimsRegistry(now=now, leeway=30, **options).validate(decoded.claims)
+    except JoseError as exc:
+        raise InvalidToken(f"token rejected: {exc.error}: {exc.description or ''}".strip()) from None
+    if is_revoked is not None and is_revoked(decoded.claims["jti"]):
+        raise InvalidToken("token has been revoked")
+    return decoded.claims
+
+
+def token_scopes(claims: dict[str, Any]) -> set[str]:
+    return set(str(claims.get("scope", "")).split())

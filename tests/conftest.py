@@ -1,0 +1,120 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL when PORTICO_TEST_DATABASE_URL is set),
+signing keys, settings, the Flask app, and the two tenants most tests use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+import idp.models  # noqa: F401
+from idp import create_app, migrate
+from idp.config import Settings
+from idp.db import Base, Database, make_engine
+from idp.directory import tenants
+from idp.keys import KeyStore
+from idp.models import Tenant
+
+SUFFIX = "portico.example"
+
+
+def _reset_postgres(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("PORTICO_TEST_DATABASE_URL")
+    if url:
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'portico.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def database(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "database" not in request.fixturenames:
+        return
+    database: Database = request.getfixturevalue("database")
+    tables = [t for t in reversed(Base.metadata.sorted_tables)]
+    with database.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("keys") / "keys"
+    KeyStore(directory).ensure()
+    return directory
+
+
+@pytest.fixture
+def settings(database_url: str, keys_dir: Path, tmp_path: Path, database: Database) -> Settings:
+    return Settings(
+        database_url=database_url,
+        base_url="http://127.0.0.1:5000",
+        secret_key="test-secret-key-0123456789abcdef",
+        keys_dir=keys_dir,
+        instance_dir=tmp_path / "instance",
+        tenant_domain_suffix=SUFFIX,
+        env="development",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    application = create_app(settings)
+    application.config["TESTING"] = True
+    yield application
+    application.extensions["portico"].database.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    """A session for arranging and inspecting data; committed by the test when it needs to be."""
+    with database.sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture
+def contoso(database: Database) -> Tenant:
+    with database.transaction() as s:
+        return tenants.create_tenant(s, "contoso", "Contoso", domain_suffix=SUFFIX, verified_domains=["contoso.com"])
+
+
+@pytest.fixture
+def fabrikam(database: Database) -> Tenant:
+    with database.transaction() as s:
+        return tenants.create_tenant(s, "fabrikam", "Fabrikam", domain_suffix=SUFFIX,
+                                     verified_domains=["fabrikam.com"])
