@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, Select, String, create_engine, event, select
+from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
@@ -59,14 +59,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}
-
-
-class TenantOwned:
-    """Mixin for rows that belong to exactly one tenant."""
-
-    tenant_id: Mapped[str] = mapped_column(
-        String(36), index=True, nullable=False, info={"tenant_key": True}
-    )
 
 
 ModelT = TypeVar("ModelT")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp import audit
@@ -44,7 +43,9 @@ def add_member(db: Session, tenant: Tenant, group: Group, user: User, *, actor: 
     if group.tenant_id != tenant.id or user.tenant_id != tenant.id:
         raise NotFound("group and user must belong to this tenant")
     already = db.scalar(
-        select(GroupMember.user_id).where(GroupMember.group_id == group.id, GroupMember.user_id == user.id)
+        scoped(GroupMember, tenant.id)
+        .where(GroupMember.group_id == group.id, GroupMember.user_id == user.id)
+        .with_only_columns(GroupMember.user_id)
     )
     if already is not None:
         raise Conflict(f"{user.user_principal_name} is already a member of {group.display_name}", field="member")
@@ -64,5 +65,5 @@ def add_owner(db: Session, tenant: Tenant, group: Group, user: User) -> None:
 
 
 def member_ids(db: Session, tenant: Tenant, group: Group) -> list[str]:
-    stmt = select(GroupMember.user_id).where(GroupMember.tenant_id == tenant.id, GroupMember.group_id == group.id)
+    stmt = scoped(GroupMember, tenant.id).where(GroupMember.group_id == group.id).with_only_columns(GroupMember.user_id)
     return list(db.scalars(stmt))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp import audit
+from idp.db import scoped
 from idp.errors import ValidationError
 from idp.models import DIRECTORY_ROLES, DirectoryRoleAssignment, Tenant, User
 
@@ -30,7 +30,9 @@ def assign_role(db: Session, tenant: Tenant, user: User, role: str, *, actor: st
 
 
 def roles_of(db: Session, tenant: Tenant, user: User) -> set[str]:
-    stmt = select(DirectoryRoleAssignment.role).where(
-        DirectoryRoleAssignment.tenant_id == tenant.id, DirectoryRoleAssignment.user_id == user.id
+    stmt = (
+        scoped(DirectoryRoleAssignment, tenant.id)
+        .where(DirectoryRoleAssignment.user_id == user.id)
+        .with_only_columns(DirectoryRoleAssignment.role)
     )
     return set(db.scalars(stmt))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from idp import audit
+from idp.db import across_tenants
 from idp.errors import Conflict, NotFound, ValidationError
 from idp.models import Tenant, TenantDomain
 
@@ -57,7 +58,12 @@ def create_tenant(
     if db.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise Conflict(f"a tenant with slug {slug!r} already exists", field="slug")
     domains = [validate_domain(d) for d in (verified_domains or [])]
-    taken = db.scalars(select(TenantDomain.name).where(TenantDomain.name.in_([initial, *domains]))).all()
+    # Domains are unique across the deployment: a deliberate cross-tenant read.
+    taken = db.scalars(
+        across_tenants(TenantDomain)
+        .where(TenantDomain.name.in_([initial, *domains]))
+        .with_only_columns(TenantDomain.name)
+    ).all()
     if taken:
         raise Conflict(f"domain {taken[0]!r} already belongs to another tenant", field="domain")
     tenant = Tenant(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from idp import audit
@@ -37,11 +37,15 @@ def find_user_by_upn(db: Session, tenant: Tenant, upn: str) -> User | None:
 def find_users_by_email(db: Session, tenant: Tenant, email: str) -> list[User]:
     """Everyone in the tenant known by ``email``: as ``mail``, in ``otherMails``, as UPN or as an identity."""
     address = normalize_email(email)
-    in_other_mails = select(UserOtherMail.user_id).where(
-        UserOtherMail.tenant_id == tenant.id, UserOtherMail.address_normalized == address
+    in_other_mails = (
+        scoped(UserOtherMail, tenant.id)
+        .where(UserOtherMail.address_normalized == address)
+        .with_only_columns(UserOtherMail.user_id)
     )
-    in_identities = select(UserIdentity.user_id).where(
-        UserIdentity.tenant_id == tenant.id, UserIdentity.issuer_assigned_id_normalized == address
+    in_identities = (
+        scoped(UserIdentity, tenant.id)
+        .where(UserIdentity.issuer_assigned_id_normalized == address)
+        .with_only_columns(UserIdentity.user_id)
     )
     stmt = (
         scoped(User, tenant.id)
@@ -81,11 +85,9 @@ def add_identity(
         raise ValidationError("an identity issuer needs 1-512 characters", field="issuer")
     if issuer_assigned_id is not None:
         clash = db.scalar(
-            select(UserIdentity.user_id).where(
-                UserIdentity.tenant_id == user.tenant_id,
-                UserIdentity.issuer == issuer,
-                UserIdentity.issuer_assigned_id == issuer_assigned_id,
-            )
+            scoped(UserIdentity, user.tenant_id)
+            .where(UserIdentity.issuer == issuer, UserIdentity.issuer_assigned_id == issuer_assigned_id)
+            .with_only_columns(UserIdentity.user_id)
         )
         if clash is not None:
             raise Conflict(f"identity {issuer}/{issuer_assigned_id} is already bound to a user", field="identities")
