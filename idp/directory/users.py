@@ -77,6 +77,18 @@ def _set_other_mails(user: User, addresses: Iterable[str]) -> None:
         )
 
 
+def add_other_mail(user: User, address: str) -> None:
+    """Append an address to ``otherMails`` (no-op when already there)."""
+    checked = validate_address(address, field="otherMails")
+    normalized = normalize_email(checked)
+    if any(m.address_normalized == normalized for m in user.other_mails):
+        return
+    user.other_mails.append(
+        UserOtherMail(tenant_id=user.tenant_id, address=checked, address_normalized=normalized,
+                      position=len(user.other_mails) + 1)
+    )
+
+
 def add_identity(
     db: Session, user: User, *, sign_in_type: str, issuer: str, issuer_assigned_id: str | None
 ) -> UserIdentity:

@@ -3,6 +3,7 @@
 from idp.models.application import AppAssignment, Application, ApplicationOwner, ApplicationSecret
 from idp.models.audit import AuditEvent
 from idp.models.group import Group, GroupMember, GroupOwner
+from idp.models.invitation import Invitation, InvitationBlock
 from idp.models.role import DIRECTORY_ROLES, DirectoryRoleAssignment
 from idp.models.tenant import Tenant, TenantDomain
 from idp.models.user import User, UserIdentity, UserOtherMail, UserSponsor
@@ -18,6 +19,8 @@ __all__ = [
     "Group",
     "GroupMember",
     "GroupOwner",
+    "Invitation",
+    "InvitationBlock",
     "Tenant",
     "TenantDomain",
     "User",
