@@ -48,11 +48,13 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     app.extensions[EXTENSION_KEY] = Runtime(settings=settings, database=Database(settings.database_url), keys=keys)
     app.teardown_appcontext(close_request_db)
 
+    from idp.api import blueprint as api_blueprint
     from idp.health import blueprint as health_blueprint
     from idp.wellknown import jwks_blueprint, pages_blueprint
 
     app.register_blueprint(health_blueprint)
     app.register_blueprint(jwks_blueprint)
     app.register_blueprint(pages_blueprint)
+    app.register_blueprint(api_blueprint)
     _register_error_pages(app)
     return app

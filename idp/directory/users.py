@@ -30,6 +30,14 @@ def get_user(db: Session, tenant: Tenant, user_id: str) -> User:
     return user
 
 
+def get_users(db: Session, tenant: Tenant, user_ids: Iterable[str]) -> dict[str, User]:
+    """Several users of the tenant by id, in one query."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    return {u.id: u for u in db.scalars(scoped(User, tenant.id).where(User.id.in_(ids)))}
+
+
 def find_user_by_upn(db: Session, tenant: Tenant, upn: str) -> User | None:
     return db.scalar(scoped(User, tenant.id).where(User.user_principal_name == upn.strip().lower()))
 

@@ -1,0 +1,79 @@
+"""The OpenAPI 3.1 document of the JSON API, generated from the pydantic models in ``idp.api.schemas``.
+
+pydantic generates every schema; this module only lists the operations. (spectree and flask-openapi3 were
+considered: both want a module-level app/spec object, which the house rules forbid.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from idp.api import schemas
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    scopes: tuple[str, ...]
+    request: type[BaseModel] | None = None
+    responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
+
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("post", "/invitations", "Invite an external user (Graph invitation)", ("User.Invite.All",),
+              schemas.InvitationCreate,
+              {201: schemas.InvitationCreated, 400: schemas.ErrorResponse, 401: schemas.ErrorResponse,
+               403: schemas.ErrorResponse, 404: schemas.ErrorResponse, 409: schemas.ErrorResponse}),
+    Operation("get", "/invitations", "List invitations (Portico extension)", ("User.Invite.All",), None,
+              {200: schemas.InvitationList, 401: schemas.ErrorResponse, 403: schemas.ErrorResponse}),
+    Operation("get", "/invitations/{id}", "Read one invitation (Portico extension)", ("User.Invite.All",), None,
+              {200: schemas.InvitationResource, 404: schemas.ErrorResponse}),
+)
+
+
+def build_openapi(server_url: str, operations: tuple[Operation, ...] = OPERATIONS) -> dict[str, Any]:
+    models = {m for op in operations for m in [op.request, *op.responses.values()] if m is not None}
+    keyed = sorted(((m, "validation") for m in models), key=lambda pair: pair[0].__name__)
+    refs, definitions = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "security": [{"oauth2": list(op.scopes)}],
+            "responses": {
+                str(status): {
+                    "description": model.__name__ if model else "No content",
+                    **({"content": {"application/json": {"schema": refs[(model, "validation")]}}} if model else {}),
+                }
+                for status, model in op.responses.items()
+            },
+        }
+        if "{id}" in op.path:
+            entry["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+        if op.request is not None:
+            entry["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": refs[(op.request, "validation")]}}}
+        paths.setdefault(op.path, {})[op.method] = entry
+    issuer = server_url.removesuffix("/api/v1")
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Portico management API", "version": "1.0.0"},
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {
+                "oauth2": {
+                    "type": "oauth2",
+                    "flows": {"clientCredentials": {"tokenUrl": f"{issuer}/token",
+                                                    "scopes": {"User.Invite.All": "Invite external users"}}},
+                }
+            },
+        },
+    }
