@@ -194,3 +194,21 @@ def test_demo_is_idempotent_and_prints_passwords(run, database: Database, cli_en
         assert len(applications.list_applications(s, contoso)) == 1
     creds = Path(cli_env["PORTICO_INSTANCE_DIR"]) / "demo-credentials.json"
     assert creds.stat().st_mode & 0o077 == 0
+
+
+def test_invite_prints_the_graph_response(run, database: Database) -> None:
+    run("tenant", "create", "contoso", "--name", "Contoso")
+    result = run("invite", "--tenant", "contoso", "--email", "john@fabrikam.com", "--redirect-url",
+                 "https://app.example/", "--display-name", "John", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["status"] == "PendingAcceptance" and data["invitedUserDisplayName"] == "John"
+    assert data["inviteRedeemUrl"].startswith("http://127.0.0.1:5000/contoso/redeem?")
+    with database.sessionmaker() as s:
+        tenant = tenants.get_tenant(s, "contoso")
+        guest = users.get_user(s, tenant, data["invitedUser"]["id"])
+        assert guest.user_principal_name == data["invitedUser"]["userPrincipalName"]
+    before = row_counts(database)
+    bad = run("invite", "--tenant", "contoso", "--email", "x+y@fabrikam.com", "--redirect-url", "https://a.example/")
+    assert bad.exit_code == 2 and bad.output.startswith("error: ")
+    assert row_counts(database) == before
