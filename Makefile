@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run install install-test test lint format bench clean
+.PHONY: run install install-test test lint format bench clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,9 @@ bench: $(TEST_STAMP)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+
+# Refresh the message catalogs after changing translatable text, then fill in idp/translations/*/messages.po.
+translations: $(TEST_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k lazy_gettext -o /tmp/portico-messages.pot .
+	$(BIN)/pybabel update -i /tmp/portico-messages.pot -d idp/translations
+	$(BIN)/pybabel compile -d idp/translations

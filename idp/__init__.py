@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from idp.config import Settings, load_settings
 from idp.db import Database
+from idp.i18n import init_babel
 from idp.keys import KeyStore
 from idp.runtime import EXTENSION_KEY, Runtime, close_request_db
 
@@ -47,14 +48,17 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
         keys.ensure()
     app.extensions[EXTENSION_KEY] = Runtime(settings=settings, database=Database(settings.database_url), keys=keys)
     app.teardown_appcontext(close_request_db)
+    init_babel(app)
 
     from idp.api import blueprint as api_blueprint
     from idp.health import blueprint as health_blueprint
+    from idp.invitations.views import blueprint as invitation_pages_blueprint
     from idp.wellknown import jwks_blueprint, pages_blueprint
 
     app.register_blueprint(health_blueprint)
     app.register_blueprint(jwks_blueprint)
     app.register_blueprint(pages_blueprint)
     app.register_blueprint(api_blueprint)
+    app.register_blueprint(invitation_pages_blueprint)
     _register_error_pages(app)
     return app
