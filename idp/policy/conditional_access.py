@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from idp.errors import ValidationError
 from idp.policy import _fields as f
-from idp.policy.cross_tenant_access import EffectiveConfiguration
+from idp.policy.cross_tenant_access import EffectiveConfiguration, InboundTrust
 from idp.policy.decision import Reason
 
 PolicyState = Literal["enabled", "disabled", "enabledForReportingButNotEnforced"]
@@ -375,10 +375,11 @@ class SignInContext:
     """What a sign-in (or token refresh) presents to conditional access.
 
     ``is_external``: the credentials live outside this tenant (federated, social or email-OTP guest).
-    ``home_tenant_id``: the external organization's key (partner ``tenantId``), for ``externalTenants``.
-    ``cross_tenant``: the resource tenant's effective cross-tenant access settings for that organization when the
-    guest comes from an organization (another tenant, a partner deployment, an enterprise IdP); ``None`` for
-    members and for social or email-OTP guests, whose MFA always happens here (§8.3).
+    ``home_tenant_id``: the home organization's key (partner ``tenantId``: another tenant, a partner deployment,
+    an enterprise IdP), for ``externalTenants`` and inbound trust; ``None`` for social and email-OTP guests, who
+    have no organization and whose MFA always happens here (§8.3).
+    ``cross_tenant``: this tenant's effective cross-tenant access settings for the guest's organization
+    (``resolve(default, partner_or_None)``); ``None`` for internal users.
     ``upstream_amr``: the upstream's ``amr`` values; ``mfa_completed``: a second factor was done in this tenant
     during this session.
     """
@@ -476,9 +477,16 @@ class AccessEvaluation:
         }
 
 
+def _inbound_trust(context: SignInContext) -> InboundTrust | None:
+    """Inbound trust applies to users from an organization only (§5.5, §8.3)."""
+    if context.cross_tenant is None or context.home_tenant_id is None or not context.is_external:
+        return None
+    return context.cross_tenant.inbound_trust
+
+
 def mfa_status(context: SignInContext) -> tuple[bool, Reason]:
     """Is the ``mfa`` control satisfied, and why (spec README decision 9)?"""
-    trust = context.cross_tenant.inbound_trust if context.cross_tenant else None
+    trust = _inbound_trust(context)
     source = context.cross_tenant.source_of("inboundTrust") if context.cross_tenant else "crossTenantAccessPolicy"
     if context.mfa_completed:
         return True, Reason("signIn", "mfa", True, "a second factor was completed in this tenant")
@@ -605,7 +613,7 @@ def evaluate(policies: Iterable[ConditionalAccessPolicy], context: SignInContext
         reasons.append(mfa_reason)
     if not reasons:
         reasons.append(Reason("conditionalAccessPolicies", "", True, "no enabled conditional access policy applies"))
-    trust = context.cross_tenant.inbound_trust if context.cross_tenant else None
+    trust = _inbound_trust(context)
     location: Literal["home", "resource"] | None = None
     if outcome == "requireMfa":
         location = "home" if trust is not None and trust.is_mfa_accepted else "resource"
