@@ -9,9 +9,9 @@ validated and a bad field raises :class:`idp.errors.ValidationError` naming it).
 External collaboration settings (§4, §6) — :mod:`idp.policy.external_collaboration`
     ``ExternalCollaborationSettings`` (``to_graph``/``from_graph(doc, base=)``, ``authorization_policy()``,
     ``b2b_management_policy()``), ``DomainList``, ``Inviter``; decisions ``may_invite`` (allowInvitesFrom),
-    ``is_domain_allowed`` (AllowedDomains / BlockedDomains, exact and case-insensitive), ``may_redeem`` (domain
-    lists for pending invitations only), ``is_email_otp_enabled``, ``is_self_service_sign_up_enabled``,
-    ``may_leave``.
+    ``may_invite_as_member`` (invitedUserType Member), ``is_domain_allowed`` (AllowedDomains / BlockedDomains,
+    exact and case-insensitive), ``may_redeem`` (domain lists for pending invitations only),
+    ``is_email_otp_enabled``, ``is_self_service_sign_up_enabled``, ``may_leave``.
 Cross-tenant access settings (§5, §2.2) — :mod:`idp.policy.cross_tenant_access`
     ``DefaultConfiguration`` / ``PartnerConfiguration`` (``to_graph``/``from_graph``, consistency rules enforced),
     ``reset_to_system_default``, ``resolve(default, partner) -> EffectiveConfiguration`` (null inherits default),
@@ -39,6 +39,7 @@ from idp.policy.conditional_access import (
 from idp.policy.cross_tenant_access import (
     SYSTEM_DEFAULT,
     AutomaticRedemption,
+    CrossTenantAccessPolicy,
     DefaultConfiguration,
     EffectiveConfiguration,
     HomeRealmFacts,
@@ -53,6 +54,7 @@ from idp.policy.cross_tenant_access import (
     evaluate_inbound,
     evaluate_outbound,
     may_delete_partner,
+    partner_deployment_access,
     reset_to_system_default,
     resolve,
 )
@@ -65,6 +67,7 @@ from idp.policy.external_collaboration import (
     is_email_otp_enabled,
     is_self_service_sign_up_enabled,
     may_invite,
+    may_invite_as_member,
     may_leave,
     may_redeem,
 )
@@ -74,6 +77,7 @@ __all__ = [
     "AccessEvaluation",
     "AutomaticRedemption",
     "ConditionalAccessPolicy",
+    "CrossTenantAccessPolicy",
     "Decision",
     "DefaultConfiguration",
     "DomainList",
@@ -103,9 +107,11 @@ __all__ = [
     "is_self_service_sign_up_enabled",
     "may_delete_partner",
     "may_invite",
+    "may_invite_as_member",
     "may_leave",
     "may_redeem",
     "mfa_status",
+    "partner_deployment_access",
     "redemption_decision",
     "reset_to_system_default",
     "resolve",

@@ -54,13 +54,6 @@ def strings(value: Any, field: str) -> tuple[str, ...]:
     return tuple(string(item, f"{field}[{i}]") for i, item in enumerate(value))
 
 
-def unique(items: tuple[str, ...], *, casefold: bool = False) -> tuple[str, ...]:
+def unique(items: tuple[str, ...]) -> tuple[str, ...]:
     """Drop duplicates, keeping the first occurrence and the order."""
-    seen: set[str] = set()
-    result: list[str] = []
-    for item in items:
-        key = item.lower() if casefold else item
-        if key not in seen:
-            seen.add(key)
-            result.append(item)
-    return tuple(result)
+    return tuple(dict.fromkeys(items))

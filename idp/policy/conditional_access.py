@@ -215,7 +215,8 @@ class ConditionalAccessPolicy:
             return replace(base, display_name=display_name or base.display_name,
                            state=_state(state) if state else base.state, users=users, applications=applications,
                            grant_controls=grant or base.grant_controls)
-        assert display_name is not None and state is not None and grant is not None and id is not None
+        if display_name is None or state is None or grant is None or id is None:  # pragma: no cover - checked above
+            raise ValueError("incomplete policy")
         return cls(id, display_name, _state(state), users, applications, grant)
 
 
@@ -360,7 +361,11 @@ def classify_user(
     is_service_provider: bool = False,
     is_direct_connect: bool = False,
 ) -> GuestOrExternalUserType | None:
-    """§8.1 user-type classification; ``None`` for an internal member (not a guest or external user)."""
+    """§8.1 user-type classification; ``None`` for an internal member (not a guest or external user).
+
+    Portico has no B2B direct connect (no local object), so ``b2bDirectConnectUser`` comes only from the flag,
+    and every external identity has a ``userType``, so ``otherExternalUser`` is never produced (it stays a valid
+    policy value)."""
     if is_direct_connect:
         return "b2bDirectConnectUser"
     if is_external and is_service_provider:

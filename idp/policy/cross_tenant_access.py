@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from idp.errors import ValidationError
 from idp.policy import _fields as f
@@ -597,6 +598,65 @@ def may_delete_partner(partner: PartnerConfiguration) -> Decision:
     ))
 
 
+# -- partner deployments (§5.8 "Microsoft cloud settings" in Portico's mapping) ---------------------------------
+
+
+@dataclass(frozen=True)
+class CrossTenantAccessPolicy:
+    """The ``crossTenantAccessPolicy`` singleton. In Portico ``allowedCloudEndpoints`` is the allow-list of other
+    Portico deployments (their issuer URLs) that B2B collaboration may reach (spec README, concept map)."""
+
+    display_name: str = "CrossTenantAccessPolicy"
+    allowed_cloud_endpoints: tuple[str, ...] = ()
+
+    def to_graph(self) -> dict[str, Any]:
+        return {"displayName": self.display_name, "allowedCloudEndpoints": list(self.allowed_cloud_endpoints)}
+
+    @classmethod
+    def from_graph(cls, document: Any, *, base: CrossTenantAccessPolicy | None = None) -> CrossTenantAccessPolicy:
+        doc = f.obj(document, "")
+        f.only_keys(doc, ("displayName", "allowedCloudEndpoints", "id"), "")
+        current = base or cls()
+        if "displayName" in doc:
+            current = replace(current, display_name=f.string(doc["displayName"], "displayName"))
+        if "allowedCloudEndpoints" in doc:
+            name = "allowedCloudEndpoints"
+            issuers = f.strings(doc[name], name)
+            current = replace(current, allowed_cloud_endpoints=f.unique(
+                tuple(_issuer(v, f"{name}[{i}]") for i, v in enumerate(issuers))))
+        return current
+
+
+def _issuer(value: str, field_name: str) -> str:
+    """An OIDC issuer URL (compared exactly, as OpenID Connect does); only a trailing slash is dropped."""
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("https", "http") or not parsed.netloc or parsed.query or parsed.fragment:
+        raise ValidationError(f"{field_name}: {value!r} is not an issuer URL (http(s)://host/path, no query)",
+                              field=field_name)
+    return value.rstrip("/")
+
+
+def partner_deployment_access(
+    policy: CrossTenantAccessPolicy, issuer: str, partner: PartnerConfiguration | None
+) -> Decision:
+    """§5.8: B2B collaboration with another deployment needs its issuer in ``allowedCloudEndpoints`` AND a
+    partner entry for it (enabling a deployment alone blocks everything with it until the partner entry exists;
+    then that partner's settings, inheriting the defaults, apply)."""
+    normalized = issuer.rstrip("/")
+    listed = normalized in policy.allowed_cloud_endpoints
+    reasons = [Reason(
+        "crossTenantAccessPolicy", "allowedCloudEndpoints", listed,
+        f"partner deployment {normalized} is {'in' if listed else 'not in'} allowedCloudEndpoints",
+    )]
+    if listed:
+        reasons.append(Reason(
+            partner_policy(normalized), "tenantId", partner is not None,
+            "a partner configuration exists for the deployment" if partner is not None
+            else f"no partner configuration for {normalized} yet: B2B collaboration with it stays blocked",
+        ))
+    return Decision.of(*reasons)
+
+
 # -- evaluation (§5.4) ------------------------------------------------------------------------------------------
 
 
@@ -693,11 +753,6 @@ def evaluate_b2b_collaboration(
     if home is not None:
         reasons.extend(evaluate_outbound(home, subject, application_id).reasons)
     return Decision.of(*reasons)
-
-
-def explicitly_blocks(config: EffectiveConfiguration, name: str, decision: Decision) -> bool:
-    """Did a partner entry (not the inherited default) refuse? (§5.4: an allow list cannot override that.)"""
-    return any(r.policy != DEFAULT_POLICY and r.setting.startswith(name) for r in decision.refusals)
 
 
 # -- automatic redemption (§5.6) --------------------------------------------------------------------------------

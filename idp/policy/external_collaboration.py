@@ -141,8 +141,9 @@ class ExternalCollaborationSettings:
         return document
 
     @classmethod
-    def from_graph(cls, document: Any, *, base: ExternalCollaborationSettings | None = None) -> (
-            ExternalCollaborationSettings):
+    def from_graph(
+        cls, document: Any, *, base: ExternalCollaborationSettings | None = None
+    ) -> ExternalCollaborationSettings:
         """Read a (partial, PATCH-style) document onto ``base`` (defaults when omitted).
 
         Absent properties keep their value; every present one is validated and a bad one raises
@@ -369,6 +370,17 @@ def may_invite(settings: ExternalCollaborationSettings, inviter: Inviter) -> Dec
             f"may invite, and {who} holds none of those roles"
         )
     return Decision.of(Reason(AUTHORIZATION_POLICY, "allowInvitesFrom", allowed, message))
+
+
+def may_invite_as_member(inviter: Inviter) -> Decision:
+    """Issue 5: ``invitedUserType`` ``Member`` is for Global Administrators only (``Guest`` is the default);
+    app-only callers hold no directory role and are refused too."""
+    allowed = inviter.kind != "application" and "Global Administrator" in inviter.roles
+    return Decision.of(Reason(
+        "invitation", "invitedUserType", allowed,
+        "a Global Administrator may invite external members" if allowed
+        else "only a Global Administrator may invite with invitedUserType Member",
+    ))
 
 
 def _describe(inviter: Inviter, settings: ExternalCollaborationSettings) -> str:

@@ -426,3 +426,37 @@ def test_redemption_route(config: RedemptionConfiguration, email: str, facts: Ho
     assert route.reasons[-1].allowed is (kind != "none")
     if kind == "none":
         assert "configure" in route.message
+
+
+# -- §5.8 partner deployments --------------------------------------------------------------------------------------
+
+PEER = "https://peer.example/acme"
+
+
+@pytest.mark.parametrize(
+    ("endpoints", "has_partner", "allowed", "refused_by"),
+    [
+        pytest.param([], True, False, "crossTenantAccessPolicy.allowedCloudEndpoints", id="§5.8-not-enabled"),
+        pytest.param([PEER + "/"], False, False, f"crossTenantAccessPolicy/partners/{PEER}.tenantId",
+                     id="§5.8-enabling-alone-blocks-until-partner-entry"),
+        pytest.param([PEER], True, True, None, id="§5.8-enabled-with-partner-entry"),
+    ],
+)
+def test_partner_deployment_access(endpoints: list[str], has_partner: bool, allowed: bool,
+                                   refused_by: str | None) -> None:
+    from idp.policy.cross_tenant_access import CrossTenantAccessPolicy, partner_deployment_access
+
+    policy = CrossTenantAccessPolicy.from_graph({"allowedCloudEndpoints": endpoints})
+    assert CrossTenantAccessPolicy.from_graph(policy.to_graph()) == policy
+    decision = partner_deployment_access(policy, PEER, PartnerConfiguration(PEER) if has_partner else None)
+    assert decision.allowed is allowed
+    assert decision.refused_by == refused_by
+
+
+@pytest.mark.parametrize("bad", ["peer.example", "ftp://peer.example", "https://peer.example/?x=1", ""])
+def test_allowed_cloud_endpoints_are_issuer_urls(bad: str) -> None:
+    from idp.policy.cross_tenant_access import CrossTenantAccessPolicy
+
+    with pytest.raises(ValidationError) as raised:
+        CrossTenantAccessPolicy.from_graph({"allowedCloudEndpoints": ["https://ok.example", bad]})
+    assert raised.value.field == "allowedCloudEndpoints[1]"

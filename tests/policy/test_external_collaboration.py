@@ -314,3 +314,20 @@ def test_from_graph_names_the_bad_field(document: object, field: str | None) -> 
 def test_a_domain_list_cannot_hold_domains_in_any_mode() -> None:
     with pytest.raises(ValueError):
         DomainList("any", ("a.example",))
+
+
+@pytest.mark.parametrize(
+    ("inviter", "expected"),
+    [
+        pytest.param(Inviter.member(GA), True, id="issue-5-member-invite-by-global-admin"),
+        pytest.param(Inviter.member(UA, GI), False, id="issue-5-member-invite-not-by-user-admin"),
+        pytest.param(Inviter.member(), False, id="issue-5-member-invite-not-by-member"),
+        pytest.param(Inviter.application(), False, id="issue-5-member-invite-not-app-only"),
+    ],
+)
+def test_invited_user_type_member_is_for_global_administrators(inviter: Inviter, expected: bool) -> None:
+    from idp.policy.external_collaboration import may_invite_as_member
+
+    decision = may_invite_as_member(inviter)
+    assert decision.allowed is expected
+    assert decision.reasons[0].setting == "invitedUserType"

@@ -8,7 +8,9 @@ from pathlib import Path
 import idp.policy
 
 POLICY_DIR = Path(idp.policy.__file__).parent
-ALLOWED_IMPORTS = {"__future__", "collections", "dataclasses", "json", "typing", "idna", "idp.errors", "idp.policy"}
+ALLOWED_IMPORTS = {
+    "__future__", "collections", "dataclasses", "json", "typing", "urllib", "idna", "idp.errors", "idp.policy",
+}
 FORBIDDEN_CALLS = {"now", "utcnow", "today", "time", "open", "getenv"}
 
 
