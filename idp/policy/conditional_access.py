@@ -439,8 +439,9 @@ class PolicyResult:
 
 @dataclass(frozen=True)
 class AccessEvaluation:
-    """The enforced outcome (``allow`` / ``requireMfa`` / ``block``) with its reasons, every enforced policy's
-    result, and the report-only policies' results and combined would-be outcome (never enforced).
+    """The enforced outcome (``allow`` / ``requireMfa`` / ``block``) with its reasons; ``policies`` holds the
+    result of every policy that is not report-only (disabled ones as ``notEnabled``), ``report_only`` the
+    report-only results and ``report_only_outcome`` their combined would-be outcome (never enforced).
 
     ``mfa_location`` says where a required second factor is performed (§5.5, §8.3): ``home`` when the partner's
     inbound trust accepts MFA (the home tenant can be asked to step up), else ``resource``.
