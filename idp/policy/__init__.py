@@ -21,11 +21,14 @@ Conditional access (§8) — :mod:`idp.policy.conditional_access`
     ``ConditionalAccessPolicy`` (``to_graph``/``from_graph``), ``SignInContext``, ``classify_user`` (§8.1),
     ``evaluate(policies, context) -> AccessEvaluation`` (``allow`` / ``requireMfa`` / ``block``, report-only
     results apart, ``as_log()`` for the sign-in log), ``mfa_status``.
+Administration — :mod:`idp.policy.administration`
+    ``may_change(policy_object, roles)``: who may change which settings (a Guest Inviter may change none).
 Combined — :mod:`idp.policy.combine`
     ``invitation_decision`` (most restrictive wins), ``redemption_decision``, ``sign_in_decision`` (cross-tenant
     access, then conditional access; run at every sign-in and token refresh).
 """
 
+from idp.policy.administration import may_change
 from idp.policy.combine import SignInDecision, invitation_decision, redemption_decision, sign_in_decision
 from idp.policy.conditional_access import (
     AccessEvaluation,
@@ -105,6 +108,7 @@ __all__ = [
     "is_domain_allowed",
     "is_email_otp_enabled",
     "is_self_service_sign_up_enabled",
+    "may_change",
     "may_delete_partner",
     "may_invite",
     "may_invite_as_member",
