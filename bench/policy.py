@@ -12,6 +12,7 @@ from idp.policy import (
     Inviter,
     PartnerConfiguration,
     SignInContext,
+    Subject,
     invitation_decision,
     resolve,
     sign_in_decision,
@@ -48,7 +49,8 @@ def main(calls: int = 2000) -> None:
     policies = _policies(100)
     settings = ExternalCollaborationSettings(domain_list=DomainList.deny(*[f"d{i}.example.com" for i in range(1000)]))
     rows = [
-        ("sign_in_decision: 100 CA policies, 200-target CTA", lambda: sign_in_decision(context, policies)),
+        ("sign_in_decision: 100 CA policies, 200-target CTA", lambda: sign_in_decision(
+            context, policies, subject=Subject("u-home", frozenset({"g150"})))),
         ("invitation_decision: 1000-domain deny list", lambda: invitation_decision(
             settings, Inviter.member(), "a@d999.example.com", resource=effective)),
     ]

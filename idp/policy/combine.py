@@ -49,7 +49,7 @@ def invitation_decision(
     reasons = [
         *may_invite(settings, inviter).reasons,
         *is_domain_allowed(settings, email).reasons,
-        *evaluate_b2b_collaboration(resource, home, invitee or Subject.unknown(), None).reasons,
+        *evaluate_b2b_collaboration(resource, home, invitee or Subject.unknown(), None, before_sign_in=True).reasons,
     ]
     return Decision.of(*reasons)
 
@@ -65,10 +65,12 @@ def redemption_decision(
     application_id: str | None = None,
 ) -> Decision:
     """May this invitation be redeemed now? The domain lists apply to pending invitations only (§6.5, §5.9);
-    cross-tenant access always applies."""
+    cross-tenant access always applies (specific targets need ``invitee``; the sign-in decision that follows
+    redemption evaluates them strictly)."""
     reasons = [
         *may_redeem(settings, email, external_user_state).reasons,
-        *evaluate_b2b_collaboration(resource, home, invitee or Subject.unknown(), application_id).reasons,
+        *evaluate_b2b_collaboration(resource, home, invitee or Subject.unknown(), application_id,
+                                    before_sign_in=True).reasons,
     ]
     return Decision.of(*reasons)
 
@@ -98,21 +100,21 @@ def sign_in_decision(
     context: SignInContext,
     policies: Iterable[ConditionalAccessPolicy],
     *,
+    subject: Subject,
     home: EffectiveConfiguration | None = None,
-    subject: Subject | None = None,
 ) -> SignInDecision:
     """§5.4 at sign-in and refresh (spec README decision 8).
 
     For an external user (``context.cross_tenant`` set: this tenant's effective settings for their
     organization, the default ones for social and email-OTP guests), resource inbound and — when ``home`` is
-    known — home outbound must allow ``subject`` (their ids in the home tenant; defaults to ``context.user_id``
-    and ``context.group_ids``) and the application; then the conditional access policies decide. Internal users
-    (``cross_tenant`` ``None``) go straight to conditional access.
+    known — home outbound must allow ``subject`` (the person's ids *in the home tenant*, e.g. the upstream
+    ``sub`` and group claims; ``Subject.unknown()`` when there are none) and the application; then the
+    conditional access policies decide. Internal users (``cross_tenant`` ``None``) go straight to conditional
+    access.
     """
     if context.cross_tenant is None:
         return SignInDecision(None, evaluate(policies, context))
-    who = subject or Subject(context.user_id, context.group_ids)
-    cross = evaluate_b2b_collaboration(context.cross_tenant, home, who, context.application_id)
+    cross = evaluate_b2b_collaboration(context.cross_tenant, home, subject, context.application_id)
     if cross.denied:
         return SignInDecision(cross, None)
     return SignInDecision(cross, evaluate(policies, context))

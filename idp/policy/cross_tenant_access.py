@@ -663,8 +663,10 @@ def partner_deployment_access(
 @dataclass(frozen=True)
 class Subject:
     """The user crossing the boundary, by object ids *in their home tenant* (inbound targets name the partner's
-    ids, §5.1). ``user_id`` is ``None`` when the person is not known yet (an invitee whose home account has not
-    signed in): then only ``AllUsers`` targets can decide, and specific targets are left to sign-in time."""
+    ids, §5.1) — never the guest object's id in the resource tenant. ``user_id`` is ``None`` when the person is
+    not known yet (an invitee whose home account has not signed in): with ``before_sign_in=True`` only
+    ``AllUsers`` targets decide and specific targets are left to sign-in time; at sign-in an unknown person is
+    simply not listed (an allow list refuses them, a block list lets them through)."""
 
     user_id: str | None
     group_ids: frozenset[str] = frozenset()
@@ -674,14 +676,15 @@ class Subject:
         return cls(None)
 
 
-def _users_reason(policy: str, name: str, config: TargetConfiguration, subject: Subject) -> Reason:
+def _users_reason(policy: str, name: str, config: TargetConfiguration, subject: Subject,
+                  before_sign_in: bool) -> Reason:
     setting = f"{name}.usersAndGroups"
     if config.lists_everything:
         allowed = config.access_type == "allowed"
         return Reason(policy, setting, allowed, f"{setting} {'allows' if allowed else 'blocks'} AllUsers")
     listed_users = {t.target for t in config.targets if t.target_type == "user"}
     listed_groups = {t.target for t in config.targets if t.target_type == "group"}
-    if subject.user_id is None and not subject.group_ids:
+    if before_sign_in and subject.user_id is None and not subject.group_ids:
         return Reason(policy, setting, True,
                       f"{setting} {config.access_type} specific users and groups only; decided at sign-in")
     own = {subject.user_id} if subject.user_id is not None else set()
@@ -714,27 +717,31 @@ def _applications_reason(policy: str, name: str, config: TargetConfiguration, ap
 
 
 def _evaluate(config: EffectiveConfiguration, name: str, subject: Subject, application_id: str | None,
-              side: str) -> list[Reason]:
+              side: str, before_sign_in: bool) -> list[Reason]:
     setting = config.setting(name)
     policy = config.source_of(name)
-    reasons = [_users_reason(policy, name, setting.users_and_groups, subject)]
+    reasons = [_users_reason(policy, name, setting.users_and_groups, subject, before_sign_in)]
     if application_id is not None:
         reasons.append(_applications_reason(policy, name, setting.applications, application_id))
     return [replace(r, message=f"{side}: {r.message}") for r in reasons]
 
 
-def evaluate_inbound(resource: EffectiveConfiguration, subject: Subject, application_id: str | None) -> Decision:
+def evaluate_inbound(resource: EffectiveConfiguration, subject: Subject, application_id: str | None, *,
+                     before_sign_in: bool = False) -> Decision:
     """The resource tenant's ``b2bCollaborationInbound`` for the guest's home organization.
 
     ``application_id`` is ``None`` at invitation time (no application yet: only users and groups decide).
     """
-    return Decision.of(*_evaluate(resource, INBOUND, subject, application_id, "resource tenant inbound"))
+    return Decision.of(*_evaluate(resource, INBOUND, subject, application_id, "resource tenant inbound",
+                                  before_sign_in))
 
 
-def evaluate_outbound(home: EffectiveConfiguration, subject: Subject, application_id: str | None) -> Decision:
+def evaluate_outbound(home: EffectiveConfiguration, subject: Subject, application_id: str | None, *,
+                      before_sign_in: bool = False) -> Decision:
     """The home tenant's ``b2bCollaborationOutbound`` for the resource tenant (targets are the home tenant's own
     users and groups, and the resource tenant's application ids)."""
-    return Decision.of(*_evaluate(home, OUTBOUND, subject, application_id, "home tenant outbound"))
+    return Decision.of(*_evaluate(home, OUTBOUND, subject, application_id, "home tenant outbound",
+                                  before_sign_in))
 
 
 def evaluate_b2b_collaboration(
@@ -742,6 +749,8 @@ def evaluate_b2b_collaboration(
     home: EffectiveConfiguration | None,
     subject: Subject,
     application_id: str | None,
+    *,
+    before_sign_in: bool = False,
 ) -> Decision:
     """§5.4 step 1, at invitation and at every sign-in and token refresh: resource inbound AND home outbound.
 
@@ -749,9 +758,9 @@ def evaluate_b2b_collaboration(
     this deployment or is a partner Portico sharing its settings; ``None`` when they are not known (another
     IdP): then only the resource side decides, and the reasons say so.
     """
-    reasons = list(evaluate_inbound(resource, subject, application_id).reasons)
+    reasons = list(evaluate_inbound(resource, subject, application_id, before_sign_in=before_sign_in).reasons)
     if home is not None:
-        reasons.extend(evaluate_outbound(home, subject, application_id).reasons)
+        reasons.extend(evaluate_outbound(home, subject, application_id, before_sign_in=before_sign_in).reasons)
     return Decision.of(*reasons)
 
 

@@ -82,7 +82,7 @@ def test_seed_2_domain_blocked_later() -> None:
     assert redeemed.allowed
     guest = SignInContext(user_id="ann", application_id="crm", user_type="Guest", is_external=True,
                           home_tenant_id=FABRIKAM, cross_tenant=ALLOW_ALL_CTA)
-    assert sign_in_decision(guest, []).outcome == "allow"
+    assert sign_in_decision(guest, [], subject=Subject("ann-home-id")).outcome == "allow"
 
 
 def test_redemption_still_checks_cross_tenant_access_for_redeemed_guests() -> None:

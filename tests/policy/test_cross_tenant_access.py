@@ -302,12 +302,26 @@ EVALUATION_TABLE = [
                  BOB, APP, False,
                  f"crossTenantAccessPolicy/partners/{CONTOSO}.b2bCollaborationOutbound.usersAndGroups",
                  id="§5.1-outbound-only-listed-own-users-go-out"),
-    pytest.param({"b2bCollaborationInbound": {"usersAndGroups": users("allowed", ("sales-group", "group"))}}, {},
-                 Subject.unknown(), None, True, None, id="§5.4-unknown-invitee-specific-targets-decided-at-sign-in"),
-    pytest.param({"b2bCollaborationInbound": BLOCK_ALL}, {}, Subject.unknown(), None, False,
-                 f"crossTenantAccessPolicy/partners/{FABRIKAM}.b2bCollaborationInbound.usersAndGroups",
-                 id="§5.4-unknown-invitee-AllUsers-block-decides"),
 ]
+
+ALLOW_SALES = {"b2bCollaborationInbound": {"usersAndGroups": users("allowed", ("sales-group", "group"))}}
+BLOCK_BOB = {"b2bCollaborationInbound": {"usersAndGroups": users("blocked", ("bob-id", "user"))}}
+
+
+@pytest.mark.parametrize(
+    ("resource_doc", "before_sign_in", "allowed"),
+    [
+        pytest.param(ALLOW_SALES, True, True, id="§5.4-invitation-unknown-invitee-specific-targets-wait-for-sign-in"),
+        pytest.param({"b2bCollaborationInbound": BLOCK_ALL}, True, False, id="§5.4-invitation-AllUsers-block-decides"),
+        pytest.param(ALLOW_SALES, False, False, id="README-8-sign-in-unknown-person-not-on-allow-list"),
+        pytest.param(BLOCK_BOB, False, True, id="README-8-sign-in-unknown-person-not-on-block-list"),
+    ],
+)
+def test_unknown_subject(resource_doc: dict[str, Any], before_sign_in: bool, allowed: bool) -> None:
+    decision = evaluate_b2b_collaboration(resolve(SYSTEM_DEFAULT, partner(resource_doc)), None, Subject.unknown(),
+                                          None, before_sign_in=before_sign_in)
+    assert decision.allowed is allowed
+    assert ("decided at sign-in" in decision.message) is (before_sign_in and allowed)
 
 
 @pytest.mark.parametrize(("resource_doc", "home_doc", "subject", "app", "allowed", "refused_by"), EVALUATION_TABLE)
