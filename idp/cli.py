@@ -405,6 +405,41 @@ def client_create(ctx: Context, tenant_slug: str, name: str, redirect_uris: tupl
     emit(as_json, data, text)
 
 
+# -- mail ---------------------------------------------------------------------------------------------------
+@main.group()
+def mail() -> None:
+    """The mail outbox."""
+
+
+@mail.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds between polls of the outbox.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000),
+              help="Messages claimed per round.")
+@json_option
+@pass_context
+@handles_errors
+def mail_deliver(ctx: Context, once: bool, interval: float, limit: int, as_json: bool) -> None:
+    """Send due outbox messages over SMTP (PORTICO_SMTP_*), or print them when no SMTP host is set."""
+    from idp.mail import deliver_due, deliver_forever, transport_for
+
+    database = ctx.migrated_database()
+    smtp = ctx.settings.smtp
+    transport = transport_for(smtp)
+    if once:
+        report = deliver_due(database, transport, mail_from=smtp.mail_from, limit=limit)
+        data = {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
+        emit(as_json, data, report.summary())
+        return
+    click.echo(f"delivering mail via {smtp.host or 'the console'}; Ctrl+C stops", err=True)
+    try:
+        deliver_forever(database, transport, mail_from=smtp.mail_from, interval=interval, limit=limit,
+                        on_report=lambda r: click.echo(r.summary(), err=True))
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
 # -- keys ---------------------------------------------------------------------------------------------------
 @main.group()
 def keys() -> None:
