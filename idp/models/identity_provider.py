@@ -45,7 +45,7 @@ class IdentityProvider(Base):
 
     @property
     def domain_names(self) -> list[str]:
-        return [d.domain for d in self.domains]
+        return sorted(d.domain for d in self.domains)
 
 
 class IdentityProviderDomain(Base):
