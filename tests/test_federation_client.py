@@ -1,0 +1,179 @@
+"""The upstream OIDC / OAuth 2 client against a real OpenID provider built with Authlib, on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, parse_qsl, urlsplit
+
+import pytest
+import requests
+from authlib_op import LoopbackOP, running_op
+from smtp_capture import free_port
+
+from idp.db import Database
+from idp.directory import users
+from idp.federation import accounts
+from idp.federation import service as federation
+from idp.federation.client import PendingAuthorization, UpstreamClient, UpstreamError, UpstreamIdentity
+from idp.federation.service import ProviderInput
+from idp.models import IdentityProvider, Tenant
+from idp.policy.linking import LinkOutcome
+
+SECRET = "test-secret-key-0123456789abcdef"
+REDIRECT = "http://127.0.0.1:5000/contoso/federation/callback"
+
+
+@pytest.fixture(scope="module")
+def op_server() -> Iterator[LoopbackOP]:
+    with running_op() as provider:
+        yield provider
+
+
+@pytest.fixture
+def op(op_server: LoopbackOP) -> LoopbackOP:
+    op_server.reset()
+    op_server.add_client("portico", "op-secret", REDIRECT)
+    return op_server
+
+
+def add_provider(database: Database, tenant: Tenant, op: LoopbackOP, **fields: object) -> IdentityProvider:
+    data = {"type": "oidc", "name": "Partner SSO", "issuer": op.issuer, "client_id": "portico",
+            "client_secret": "op-secret", "domains": ("partner.com",), **fields}
+    with database.transaction() as db:
+        return federation.add_provider(db, tenant, ProviderInput(**data), secret_key=SECRET)  # type: ignore[arg-type]
+
+
+def authorize(client: UpstreamClient) -> tuple[PendingAuthorization, dict[str, str], str]:
+    url, pending = client.begin(REDIRECT)
+    response = requests.get(url, allow_redirects=False, timeout=10)
+    assert response.status_code == 302, response.text
+    location = response.headers["Location"]
+    assert location.startswith(REDIRECT)
+    return pending, dict(parse_qsl(urlsplit(location).query)), url
+
+
+def sign_in(provider: IdentityProvider, *, tamper: dict[str, str] | None = None) -> UpstreamIdentity:
+    client = UpstreamClient(provider)
+    pending, params, _ = authorize(client)
+    return client.complete(pending, {**params, **(tamper or {})}, now=datetime.now(UTC),
+                           client_secret=federation.client_secret(provider, secret_key=SECRET))
+
+
+def test_oidc_sign_in_with_discovery_pkce_nonce_and_a_valid_id_token(
+    database: Database, contoso: Tenant, op: LoopbackOP
+) -> None:
+    provider = add_provider(database, contoso, op)
+    client = UpstreamClient(provider)
+    pending, params, url = authorize(client)
+    query = parse_qs(urlsplit(url).query)
+    assert url.startswith(f"{op.issuer}/authorize?")
+    assert query["code_challenge_method"] == ["S256"] and query["nonce"] == [pending.nonce]
+    assert query["state"] == [pending.state] and query["scope"] == ["openid email profile"]
+    [stored] = op.codes.values()
+    assert stored.code_challenge and stored.nonce == pending.nonce
+    restored = PendingAuthorization.from_dict(pending.to_dict())  # the journey keeps it server-side
+    identity = client.complete(restored, params, now=datetime.now(UTC),
+                               client_secret=federation.client_secret(provider, secret_key=SECRET))
+    assert (identity.issuer, identity.subject, identity.email) == (op.issuer, "op-user-1", "bob@partner.com")
+    assert identity.email_verified is True and identity.name == "Bob Partner"
+    assert identity.amr == ("pwd", "mfa") and identity.provider_id == provider.id
+
+
+@pytest.mark.parametrize("fault", ["bad_signature", "wrong_audience", "wrong_nonce", "expired"])
+def test_untrustworthy_id_tokens_are_refused(database: Database, contoso: Tenant, op: LoopbackOP, fault: str) -> None:
+    provider = add_provider(database, contoso, op)
+    op.fault = fault
+    with pytest.raises(UpstreamError) as caught:
+        sign_in(provider)
+    assert caught.value.reason == "invalidIdToken"
+    assert "cannot trust" in caught.value.message
+
+
+def test_denied_consent_ends_with_a_readable_reason(database: Database, contoso: Tenant, op: LoopbackOP) -> None:
+    provider = add_provider(database, contoso, op)
+    op.fault = "deny"
+    with pytest.raises(UpstreamError) as caught:
+        sign_in(provider)
+    assert caught.value.reason == "accessDenied" and "did not allow Partner SSO" in caught.value.message
+
+
+def test_bad_state_is_refused_before_the_code_is_used(database: Database, contoso: Tenant, op: LoopbackOP) -> None:
+    provider = add_provider(database, contoso, op)
+    with pytest.raises(UpstreamError) as caught:
+        sign_in(provider, tamper={"state": "forged"})
+    assert caught.value.reason == "invalidState"
+    assert len(op.codes) == 1  # never exchanged
+
+
+def test_a_used_or_expired_code_is_refused(database: Database, contoso: Tenant, op: LoopbackOP) -> None:
+    provider = add_provider(database, contoso, op)
+    client = UpstreamClient(provider)
+    pending, params, _ = authorize(client)
+    secret = federation.client_secret(provider, secret_key=SECRET)
+    client.complete(pending, params, now=datetime.now(UTC), client_secret=secret)
+    with pytest.raises(UpstreamError) as caught:
+        client.complete(pending, params, now=datetime.now(UTC), client_secret=secret)
+    assert caught.value.reason == "tokenError" and "invalid_grant" in (caught.value.detail or "")
+
+
+def test_wrong_client_secret_is_a_token_error(database: Database, contoso: Tenant, op: LoopbackOP) -> None:
+    provider = add_provider(database, contoso, op, client_secret="not-the-secret")
+    with pytest.raises(UpstreamError) as caught:
+        sign_in(provider)
+    assert caught.value.reason == "tokenError"
+
+
+def test_unreachable_provider(database: Database, contoso: Tenant) -> None:
+    with database.transaction() as db:
+        provider = federation.add_provider(db, contoso, ProviderInput(
+            type="oidc", name="Down", issuer=f"http://127.0.0.1:{free_port()}", client_id="c", client_secret="s"),
+            secret_key=SECRET)
+    with pytest.raises(UpstreamError) as caught:
+        UpstreamClient(provider, timeout=2).begin(REDIRECT)
+    assert caught.value.reason == "unreachable" and "cannot be reached" in caught.value.message
+
+
+def test_discovery_for_another_issuer_is_refused(database: Database, contoso: Tenant, op: LoopbackOP) -> None:
+    provider = add_provider(database, contoso, op, issuer=op.issuer + "/other")
+    with pytest.raises(UpstreamError) as caught:
+        UpstreamClient(provider).begin(REDIRECT)
+    assert caught.value.reason in ("invalidMetadata",)
+
+
+def test_plain_oauth2_provider_uses_userinfo_and_the_claim_mapping(
+    database: Database, contoso: Tenant, op: LoopbackOP
+) -> None:
+    op.user = {"sub": "u-77", "email": "zoe@legacy.example", "email_verified": False, "name": "Zoe"}
+    provider = add_provider(database, contoso, op, type="oauth2", name="Legacy", issuer=None, domains=(),
+                            authorization_endpoint=f"{op.issuer}/authorize", token_endpoint=f"{op.issuer}/token",
+                            userinfo_endpoint=f"{op.issuer}/userinfo", scopes=("email", "profile"),
+                            claim_mapping={"name": "email"})
+    identity = sign_in(provider)
+    assert (identity.issuer, identity.subject, identity.email) == (op.issuer, "u-77", "zoe@legacy.example")
+    assert identity.name == "zoe@legacy.example" and identity.email_verified is False
+
+
+def test_unverified_upstream_email_never_links_to_an_existing_account(
+    database: Database, contoso: Tenant, op: LoopbackOP
+) -> None:
+    provider = add_provider(database, contoso, op)
+    with database.transaction() as db:
+        guest = users.create_guest(db, contoso, "bob@partner.com")
+    op.user = {**op.user, "email_verified": False}
+    unverified = sign_in(provider)
+    with database.sessionmaker() as db:
+        decision = accounts.match_upstream_identity(db, contoso, unverified)
+    assert decision.outcome is LinkOutcome.REFUSE_UNVERIFIED and not decision.allowed
+
+    op.user = {**op.user, "email_verified": True}
+    verified = sign_in(provider)
+    with database.transaction() as db:
+        decision = accounts.match_upstream_identity(db, contoso, verified)
+        assert decision.outcome is LinkOutcome.LINK and decision.user_id == guest.id
+        accounts.bind_upstream_identity(db, users.get_user(db, contoso, guest.id), verified)
+    op.user = {**op.user, "email": "renamed@partner.com", "email_verified": False}
+    again = sign_in(provider)  # bound now: the identity, not the email, decides
+    with database.sessionmaker() as db:
+        decision = accounts.match_upstream_identity(db, contoso, again)
+    assert decision.outcome is LinkOutcome.BOUND and decision.user_id == guest.id
