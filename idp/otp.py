@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 
 from idp import mail
 from idp.db import across_tenants, new_id, scoped
+from idp.directory import users
 from idp.directory.emails import normalize_email, validate_address
 from idp.errors import DomainError, ValidationError
-from idp.models import EmailOtpCode, Tenant
+from idp.models import EmailOtpCode, Tenant, User, UserIdentity
 from idp.secretbox import derive_key, digests_equal, keyed_digest
 
 MAIL_IDENTITY_ISSUER = "mail"
@@ -279,3 +280,9 @@ def purge_old_codes(db: Session, *, now: datetime, policy: OtpPolicy = DEFAULT_P
     result = db.execute(delete(EmailOtpCode).where(EmailOtpCode.created_at < now - keep))
     return int(result.rowcount or 0)
 
+
+
+def bind_mail_identity(db: Session, user: User, email: str) -> UserIdentity:
+    """After a guest's first email OTP sign-in: ``{federated, "mail", email}`` (§4, identity stamp)."""
+    return users.add_identity(db, user, sign_in_type="federated", issuer=MAIL_IDENTITY_ISSUER,
+                              issuer_assigned_id=normalize_email(email))

@@ -177,3 +177,12 @@ def test_unverified_upstream_email_never_links_to_an_existing_account(
     with database.sessionmaker() as db:
         decision = accounts.match_upstream_identity(db, contoso, again)
     assert decision.outcome is LinkOutcome.BOUND and decision.user_id == guest.id
+
+
+def test_microsoft_common_issuer_is_matched_against_the_token_tenant() -> None:
+    from idp.federation.client import _expected_issuer
+
+    template = "https://login.microsoftonline.com/{tenantid}/v2.0"
+    assert _expected_issuer(template, {"tid": "9188040d"}) == "https://login.microsoftonline.com/9188040d/v2.0"
+    assert _expected_issuer(template, {}) == template  # no tid: can never match a real iss
+    assert _expected_issuer("https://sso.partner.com", {"tid": "x"}) == "https://sso.partner.com"

@@ -219,3 +219,18 @@ def test_cli_mail_deliver_once(
     assert received["To"] == "cli@partner.com" and received["From"] == "Contoso <mail@contoso.com>"
     second = CliRunner().invoke(main, ["mail", "deliver", "--once"], env=env)
     assert second.exit_code == 0 and "sent 0" in second.output
+
+
+def test_without_smtp_messages_are_printed_to_the_console(database: Database) -> None:
+    import io
+
+    from idp.mail import ConsoleTransport, transport_for
+
+    assert isinstance(transport_for(SmtpSettings(host=None)), ConsoleTransport)
+    assert isinstance(transport_for(SmtpSettings(host="127.0.0.1")), SmtpTransport)
+    message_id = _enqueue(database)
+    out = io.StringIO()
+    report = deliver_due(database, ConsoleTransport(out), mail_from=MAIL_FROM, now=NOW)
+    assert report.sent == [message_id]
+    printed = out.getvalue()
+    assert "mail to ann@partner.com: Hello" in printed and "plain body" in printed

@@ -237,3 +237,15 @@ def test_old_rows_are_purged_after_the_longest_window(database: Database, contos
         assert otp.purge_old_codes(db, now=NOW + timedelta(hours=23)) == 0
     with database.transaction() as db:
         assert otp.purge_old_codes(db, now=NOW + timedelta(hours=24, seconds=1)) == 1
+
+
+def test_an_otp_sign_in_binds_the_mail_identity(database: Database, contoso: Tenant) -> None:
+    from idp.directory import users
+
+    with database.transaction() as db:
+        guest = users.create_guest(db, contoso, "Ann@Partner.com")
+        otp.bind_mail_identity(db, guest, "Ann@Partner.com")
+    with database.sessionmaker() as db:
+        stored = users.get_user(db, contoso, guest.id)
+        assert {"signInType": "federated", "issuer": "mail", "issuerAssignedId": GUEST} in [
+            i.as_dict() for i in stored.identities]

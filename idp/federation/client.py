@@ -93,6 +93,37 @@ class UpstreamIdentity:
     claims: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class UpstreamConfig:
+    """Everything the client needs about one upstream, detached from the database row, so that a home-tenant
+    federation (another Portico tenant or a partner deployment, §2 ``azureActiveDirectory``) can use the same
+    client with a configuration that is not an ``identity_providers`` row."""
+
+    id: str
+    name: str
+    type: str  # oidc | oauth2 | google | microsoft | facebook
+    client_id: str
+    scopes: tuple[str, ...]
+    claim_mapping: Mapping[str, str]
+    identity_issuer: str
+    issuer: str | None = None
+    authorization_endpoint: str | None = None
+    token_endpoint: str | None = None
+    userinfo_endpoint: str | None = None
+
+    @property
+    def protocol(self) -> str:
+        return PRESETS[self.type].protocol
+
+    @classmethod
+    def from_provider(cls, provider: IdentityProvider) -> UpstreamConfig:
+        return cls(id=provider.id, name=provider.name, type=provider.type, client_id=provider.client_id,
+                   scopes=tuple(provider.scopes), claim_mapping=dict(provider.claim_mapping),
+                   identity_issuer=identity_issuer(provider), issuer=provider.issuer,
+                   authorization_endpoint=provider.authorization_endpoint, token_endpoint=provider.token_endpoint,
+                   userinfo_endpoint=provider.userinfo_endpoint)
+
+
 def map_claims(mapping: Mapping[str, str], raw: Mapping[str, Any]) -> dict[str, Any]:
     """Portico claim -> the upstream's value under the mapped name (absent stays absent)."""
     return {claim: raw[source] for claim, source in mapping.items() if source in raw and raw[source] is not None}
@@ -106,10 +137,9 @@ def _expected_issuer(metadata_issuer: str, claims: Mapping[str, Any]) -> str:
 
 
 class UpstreamClient:
-    def __init__(self, provider: IdentityProvider, *, http: requests.Session | None = None,
+    def __init__(self, upstream: IdentityProvider | UpstreamConfig, *, http: requests.Session | None = None,
                  timeout: float = HTTP_TIMEOUT_SECONDS) -> None:
-        self.provider = provider
-        self.preset = PRESETS[provider.type]
+        self.provider = upstream if isinstance(upstream, UpstreamConfig) else UpstreamConfig.from_provider(upstream)
         self.http = http or requests.Session()
         self.timeout = timeout
 
@@ -148,7 +178,7 @@ class UpstreamClient:
     # -- metadata -----------------------------------------------------------------------------------------
     def endpoints(self) -> Endpoints:
         p = self.provider
-        if self.preset.protocol == "oauth2":
+        if self.provider.protocol == "oauth2":
             assert p.authorization_endpoint and p.token_endpoint
             return Endpoints(issuer=None, authorization_endpoint=p.authorization_endpoint,
                              token_endpoint=p.token_endpoint, userinfo_endpoint=p.userinfo_endpoint,
@@ -185,7 +215,7 @@ class UpstreamClient:
         session = OAuth2Session(self.provider.client_id, scope=" ".join(self.provider.scopes),
                                 redirect_uri=redirect_uri, code_challenge_method="S256")
         extra: dict[str, str] = {}
-        if self.preset.protocol == "oidc":
+        if self.provider.protocol == "oidc":
             extra["nonce"] = pending.nonce
         if login_hint:
             extra["login_hint"] = login_hint
@@ -209,7 +239,7 @@ class UpstreamClient:
             raise self._error("upstreamError", "the callback carries neither code nor error")
         ends = endpoints or self.endpoints()
         token = self._exchange(ends, pending, code, client_secret)
-        if self.preset.protocol == "oidc":
+        if self.provider.protocol == "oidc":
             raw = self._validate_id_token(ends, token, pending.nonce, now)
             raw = self._merge_userinfo(ends, token, raw)
         else:
@@ -289,7 +319,7 @@ class UpstreamClient:
         amr = mapped.get("amr") or ()
         return UpstreamIdentity(
             provider_id=self.provider.id,
-            issuer=identity_issuer(self.provider),
+            issuer=self.provider.identity_issuer,
             subject=str(subject),
             email=mapped.get("email") if isinstance(mapped.get("email"), str) else None,
             email_verified=mapped.get("email_verified"),
