@@ -234,3 +234,24 @@ def test_without_smtp_messages_are_printed_to_the_console(database: Database) ->
     assert report.sent == [message_id]
     printed = out.getvalue()
     assert "mail to ann@partner.com: Hello" in printed and "plain body" in printed
+
+
+def test_development_mail_page_lists_the_outbox(database: Database, settings: object) -> None:
+    from flask import Flask
+
+    from idp import create_app
+
+    _enqueue(database, to="page@partner.com")
+    app: Flask = create_app(settings)  # type: ignore[arg-type]
+    try:
+        page = app.test_client().get("/_dev/mail")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert "page@partner.com" in html and "Hello" in html and "plain body" in html
+    finally:
+        app.extensions["portico"].database.dispose()
+    production = create_app(settings.with_overrides(env="production"))  # type: ignore[attr-defined]
+    try:
+        assert production.test_client().get("/_dev/mail").status_code == 404
+    finally:
+        production.extensions["portico"].database.dispose()

@@ -152,3 +152,8 @@ def mark_failed(
         message.next_attempt_at = now + backoff(message.attempts)
     return message.status
 
+
+
+def recent_messages(db: Session, *, limit: int = 50) -> list[OutboxMessage]:
+    """The newest messages first (the development mail page)."""
+    return list(db.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at.desc()).limit(limit)))
