@@ -135,25 +135,19 @@ def _serialize_sends(db: Session, tenant_id: str, email: str) -> None:
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
-def _retry_after(created: list[datetime], limit: RateLimit, now: datetime) -> timedelta | None:
-    """``created``: send times inside the window, newest first. None when another send is allowed."""
-    if len(created) < limit.sends:
-        return None
-    return created[limit.sends - 1] + limit.window - now
-
-
 def _check_limits(db: Session, base, limits: tuple[RateLimit, ...], now: datetime, scope: str) -> None:  # type: ignore[no-untyped-def]
+    """For each limit, the ``sends``-th newest send inside the window (one row at most): if it exists the
+    limit is reached, and the next send is allowed when that send leaves the window."""
     for limit in limits:
-        created = list(
-            db.scalars(
-                base.where(EmailOtpCode.created_at > now - limit.window)
-                .with_only_columns(EmailOtpCode.created_at)
-                .order_by(EmailOtpCode.created_at.desc())
-                .limit(limit.sends)
-            )
+        nth_newest = db.scalar(
+            base.where(EmailOtpCode.created_at > now - limit.window)
+            .with_only_columns(EmailOtpCode.created_at)
+            .order_by(EmailOtpCode.created_at.desc())
+            .offset(limit.sends - 1)
+            .limit(1)
         )
-        wait = _retry_after(created, limit, now)
-        if wait is not None:
+        if nth_newest is not None:
+            wait = nth_newest + limit.window - now
             who = "this address" if scope == "address" else "this network address"
             raise OtpRateLimited(
                 f"Too many codes were sent to {who}. Try again in {_human(wait)}.", scope=scope, retry_after=wait

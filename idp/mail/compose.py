@@ -6,6 +6,7 @@ Rendering does not need a Flask app (services compose mail outside requests); HT
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -18,7 +19,10 @@ class Composed:
     html: str
 
 
+@cache
 def _environment() -> Environment:
+    """One environment per process: templates ship with the package and never change while it runs, so
+    caching their compiled form is safe (it holds no request or tenant state)."""
     return Environment(
         loader=PackageLoader("idp", "templates/mail"),
         autoescape=select_autoescape(["html"]),

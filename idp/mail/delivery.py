@@ -46,6 +46,15 @@ def deliver_due(
     report = DeliveryReport()
     with database.transaction() as db:
         claimed = claim_due(db, worker=worker, now=when, limit=limit, lease=lease)
+    try:
+        _send_claimed(database, transport, claimed, mail_from=mail_from, worker=worker, when=when, report=report)
+    finally:
+        transport.close()
+    return report
+
+
+def _send_claimed(database: Database, transport: Transport, claimed: list[str], *, mail_from: str, worker: str,
+                  when: datetime, report: DeliveryReport) -> None:
     for message_id in claimed:
         with database.sessionmaker() as db:
             row = db.get(OutboxMessage, message_id)
@@ -64,7 +73,6 @@ def deliver_due(
         with database.transaction() as db:
             mark_sent(db, message_id, worker=worker, now=when)
         report.sent.append(message_id)
-    return report
 
 
 def deliver_forever(

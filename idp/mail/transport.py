@@ -19,6 +19,9 @@ class Transport(Protocol):
     def send(self, message: EmailMessage) -> None:
         """Deliver or raise; an exception means the message was not accepted."""
 
+    def close(self) -> None:
+        """End a delivery round (release connections)."""
+
 
 def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     """The MIME message of an outbox row: a text part, plus an HTML alternative when the row has one.
@@ -47,24 +50,54 @@ def is_permanent(exc: BaseException) -> bool:
 
 
 class SmtpTransport:
-    """One SMTP connection per message, with optional STARTTLS (certificate verified) and login."""
+    """SMTP with optional STARTTLS (certificate verified) and login. One connection serves a delivery round
+    (``close()`` ends it); any error drops the connection so the next message starts afresh. One instance is
+    used by one thread at a time."""
 
     def __init__(self, settings: SmtpSettings, *, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
         if not settings.host:
             raise ValueError("SmtpTransport needs PORTICO_SMTP_HOST")
         self.settings = settings
         self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
 
-    def send(self, message: EmailMessage) -> None:
+    def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        with smtplib.SMTP(s.host, s.port, timeout=self.timeout) as smtp:
+        assert s.host
+        smtp = smtplib.SMTP(s.host, s.port, timeout=self.timeout)
+        try:
             smtp.ehlo()
             if s.starttls:
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
             if s.username:
                 smtp.login(s.username, s.password or "")
-            smtp.send_message(message)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            self._smtp.send_message(message)
+        except smtplib.SMTPResponseException as exc:
+            # smtplib resets the session after a refused recipient or message; 421 means the server hung up
+            if exc.smtp_code == 421:
+                self.close()
+            raise
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
 
 
 class ConsoleTransport:
@@ -80,6 +113,9 @@ class ConsoleTransport:
             f"--- mail to {message['To']}: {message['Subject']} ({message['Message-ID']})\n{text}\n--- end of mail\n"
         )
         self.stream.flush()
+
+    def close(self) -> None:
+        return None
 
 
 def transport_for(settings: SmtpSettings) -> Transport:
