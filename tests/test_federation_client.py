@@ -90,12 +90,15 @@ def test_untrustworthy_id_tokens_are_refused(database: Database, contoso: Tenant
     assert "cannot trust" in caught.value.message
 
 
-def test_denied_consent_ends_with_a_readable_reason(database: Database, contoso: Tenant, op: LoopbackOP) -> None:
+def test_denied_consent_ends_with_a_readable_reason_and_a_log_line(
+    database: Database, contoso: Tenant, op: LoopbackOP, caplog: pytest.LogCaptureFixture
+) -> None:
     provider = add_provider(database, contoso, op)
     op.fault = "deny"
     with pytest.raises(UpstreamError) as caught:
         sign_in(provider)
     assert caught.value.reason == "accessDenied" and "did not allow Partner SSO" in caught.value.message
+    assert any("accessDenied" in r.getMessage() and provider.id in r.getMessage() for r in caplog.records)
 
 
 def test_bad_state_is_refused_before_the_code_is_used(database: Database, contoso: Tenant, op: LoopbackOP) -> None:

@@ -255,3 +255,26 @@ def test_development_mail_page_lists_the_outbox(database: Database, settings: ob
         assert production.test_client().get("/_dev/mail").status_code == 404
     finally:
         production.extensions["portico"].database.dispose()
+
+
+def test_one_connection_serves_a_round_and_survives_a_refused_message(
+    database: Database, smtp: tuple[Mailbox, SmtpSettings]
+) -> None:
+    mailbox, settings = smtp
+    with database.transaction() as db:
+        ids = [enqueue(db, to=f"r{i}@partner.com", subject=f"m{i}", text="x", now=NOW + timedelta(seconds=i)).id
+               for i in range(3)]
+    mailbox.reply_with = ["451 4.3.0 not now"]  # the first message of the round is refused
+    report = deliver_due(database, SmtpTransport(settings), mail_from=MAIL_FROM, now=NOW + timedelta(minutes=1))
+    assert report.retrying == ids[:1] and report.sent == ids[1:]
+    assert mailbox.sessions == 1 and [m["To"] for m in mailbox.messages] == ["r1@partner.com", "r2@partner.com"]
+
+
+def test_failures_are_logged_with_the_reason(
+    database: Database, smtp: tuple[Mailbox, SmtpSettings], caplog: pytest.LogCaptureFixture
+) -> None:
+    mailbox, settings = smtp
+    mailbox.reply_with = ["451 4.3.0 Greylisted"]
+    message_id = _enqueue(database)
+    deliver_due(database, SmtpTransport(settings), mail_from=MAIL_FROM, now=NOW)
+    assert any(message_id in r.getMessage() and "Greylisted" in r.getMessage() for r in caplog.records)
