@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import Select, delete, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from idp import mail
@@ -128,16 +128,25 @@ def _normalize_ip(client_ip: str | None) -> str | None:
         raise ValidationError(f"{client_ip!r} is not an IP address", field="client_ip") from None
 
 
-def _serialize_sends(db: Session, tenant_id: str, email: str) -> None:
-    """On PostgreSQL, concurrent sends to one address queue behind each other so the limits cannot be raced."""
-    if db.get_bind().dialect.name == "postgresql":
-        key = zlib.crc32(f"email-otp:{tenant_id}:{email}".encode())
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+def _serialize(db: Session, *keys: str) -> None:
+    """Concurrent sends for the same address (and the same IP) queue behind each other, so the count-then-insert
+    of the limits cannot be raced. PostgreSQL: transaction-scoped advisory locks, address first, then IP.
+    SQLite: a write that matches no row takes the database's write lock now, before the limits are read."""
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        for key in keys:
+            db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(key.encode())})
+    elif dialect == "sqlite":
+        db.execute(update(EmailOtpCode).where(literal(False)).values(failed_attempts=EmailOtpCode.failed_attempts)
+                   .execution_options(synchronize_session=False))
 
 
-def _check_limits(db: Session, base, limits: tuple[RateLimit, ...], now: datetime, scope: str) -> None:  # type: ignore[no-untyped-def]
+def _check_limits(db: Session, base: Select[tuple[EmailOtpCode]], limits: tuple[RateLimit, ...], now: datetime,
+                  scope: str) -> None:
     """For each limit, the ``sends``-th newest send inside the window (one row at most): if it exists the
-    limit is reached, and the next send is allowed when that send leaves the window."""
+    limit is reached, and another send is allowed once that send leaves the window (the latest such moment
+    over all the limits reached)."""
+    waits = []
     for limit in limits:
         nth_newest = db.scalar(
             base.where(EmailOtpCode.created_at > now - limit.window)
@@ -147,11 +156,13 @@ def _check_limits(db: Session, base, limits: tuple[RateLimit, ...], now: datetim
             .limit(1)
         )
         if nth_newest is not None:
-            wait = nth_newest + limit.window - now
-            who = "this address" if scope == "address" else "this network address"
-            raise OtpRateLimited(
-                f"Too many codes were sent to {who}. Try again in {_human(wait)}.", scope=scope, retry_after=wait
-            )
+            waits.append(nth_newest + limit.window - now)
+    if waits:
+        wait = max(waits)
+        who = "this address" if scope == "address" else "this network address"
+        raise OtpRateLimited(
+            f"Too many codes were sent to {who}. Try again in {_human(wait)}.", scope=scope, retry_after=wait
+        )
 
 
 def _human(delta: timedelta) -> str:
@@ -178,7 +189,7 @@ def send_code(
     address = validate_address(email)
     normalized = normalize_email(address)
     ip = _normalize_ip(client_ip)
-    _serialize_sends(db, tenant.id, normalized)
+    _serialize(db, f"email-otp:{tenant.id}:{normalized}", *([f"email-otp-ip:{ip}"] if ip else []))
     _check_limits(db, scoped(EmailOtpCode, tenant.id).where(EmailOtpCode.email_normalized == normalized),
                   policy.address_limits, now, "address")
     if ip is not None:

@@ -249,3 +249,36 @@ def test_an_otp_sign_in_binds_the_mail_identity(database: Database, contoso: Ten
         stored = users.get_user(db, contoso, guest.id)
         assert {"signInType": "federated", "issuer": "mail", "issuerAssignedId": GUEST} in [
             i.as_dict() for i in stored.identities]
+
+
+def test_retry_after_is_the_latest_of_the_limits_reached(database: Database, contoso: Tenant) -> None:
+    policy = OtpPolicy(address_limits=(RateLimit(2, timedelta(minutes=15)), RateLimit(3, timedelta(hours=24))))
+    send(database, contoso, now=NOW, policy=policy)
+    send(database, contoso, now=NOW + timedelta(hours=1, minutes=55), policy=policy)
+    send(database, contoso, now=NOW + timedelta(hours=2), policy=policy)
+    with pytest.raises(OtpRateLimited) as caught:  # both the 15-minute (9 min left) and the daily limit are reached
+        send(database, contoso, now=NOW + timedelta(hours=2, minutes=1), policy=policy)
+    assert caught.value.retry_after == timedelta(hours=21, minutes=59)
+    assert "22 hours" in caught.value.message
+
+
+def test_concurrent_sends_cannot_exceed_the_limit(database: Database, contoso: Tenant) -> None:
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            send(database, contoso)
+            outcomes.append("sent")
+        except OtpRateLimited:
+            outcomes.append("limited")
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with database.sessionmaker() as db:
+        stored = len(db.scalars(select(EmailOtpCode)).all())
+    assert sorted(outcomes) == ["limited"] * 3 + ["sent"] * 5 and stored == 5
