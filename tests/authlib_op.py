@@ -93,7 +93,10 @@ class LoopbackOP:
     issuer: str = ""
     user: dict[str, Any] = field(default_factory=lambda: {
         "sub": "op-user-1", "email": "bob@partner.com", "email_verified": True, "name": "Bob Partner"})
-    fault: str | None = None  # bad_signature | wrong_audience | wrong_nonce | expired | deny
+    # bad_signature | wrong_audience | wrong_nonce | expired | deny | alg_none | extra_audience | extra_audience_azp
+    # | tenant_mismatch (multi-tenant issuer whose tid does not match)
+    fault: str | None = None
+    multi_tenant: bool = False  # Microsoft-style: discovery names {tenantid}, tokens carry the account's tid
     clients: dict[str, Client] = field(default_factory=dict)
     codes: dict[str, AuthorizationCode] = field(default_factory=dict)
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -105,6 +108,7 @@ class LoopbackOP:
         self.user = {
             "sub": "op-user-1", "email": "bob@partner.com", "email_verified": True, "name": "Bob Partner"}
         self.fault = None
+        self.multi_tenant = False
         self.clients.clear()
         self.codes.clear()
         self.tokens.clear()
@@ -144,19 +148,28 @@ def create_op_app(op: LoopbackOP) -> Flask:
             return op.rogue_key if op.fault == "bad_signature" else op.signing_key
 
         def get_client_algorithm(self, client: Client) -> str:
-            return "RS256"
+            return "none" if op.fault == "alg_none" else "RS256"
 
         def get_encode_header(self, client: Client) -> dict[str, str]:
-            return {"alg": "RS256", "kid": "op-key"}
+            return {"alg": self.get_client_algorithm(client), "kid": "op-key"}
 
         def get_client_claims(self, client: Client) -> dict[str, Any]:
             now = int(time.time())
-            return {"iss": op.issuer, "aud": [client.client_id], "iat": now, "exp": now + 300}
+            issuer = op.issuer
+            if op.multi_tenant:
+                issuer = f"{op.issuer}/{'some-other-tid' if op.fault == 'tenant_mismatch' else 'tid-123'}/v2.0"
+            return {"iss": issuer, "aud": [client.client_id], "iat": now, "exp": now + 300}
 
         def generate_user_info(self, user: dict[str, Any], scope: str) -> dict[str, Any]:
             info = {k: v for k, v in user.items() if k == "sub" or "email" in scope.split() or k == "name"}
+            if op.multi_tenant:
+                info["tid"] = "tid-123"
             if op.fault == "wrong_audience":
                 info["aud"] = ["another-client"]
+            if op.fault in ("extra_audience", "extra_audience_azp"):
+                info["aud"] = ["portico", "another-client"]
+                if op.fault == "extra_audience_azp":
+                    info["azp"] = "portico"
             if op.fault == "wrong_nonce":
                 info["nonce"] = "not-the-nonce-that-was-sent"
             if op.fault == "expired":
@@ -174,9 +187,11 @@ def create_op_app(op: LoopbackOP) -> Flask:
     server.register_grant(CodeGrant, [IdToken(require_nonce=True), CodeChallenge(required=True)])
 
     @app.get("/.well-known/openid-configuration")
+    @app.get("/common/v2.0/.well-known/openid-configuration")
     def discovery():  # type: ignore[no-untyped-def]
         return jsonify(
-            issuer=op.issuer, authorization_endpoint=f"{op.issuer}/authorize", token_endpoint=f"{op.issuer}/token",
+            issuer=f"{op.issuer}/{{tenantid}}/v2.0" if op.multi_tenant else op.issuer,
+            authorization_endpoint=f"{op.issuer}/authorize", token_endpoint=f"{op.issuer}/token",
             userinfo_endpoint=f"{op.issuer}/userinfo", jwks_uri=f"{op.issuer}/jwks",
             response_types_supported=["code"], subject_types_supported=["public"],
             id_token_signing_alg_values_supported=["RS256"],

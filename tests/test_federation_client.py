@@ -15,7 +15,14 @@ from idp.db import Database
 from idp.directory import users
 from idp.federation import accounts
 from idp.federation import service as federation
-from idp.federation.client import PendingAuthorization, UpstreamClient, UpstreamError, UpstreamIdentity
+from idp.federation.client import (
+    PendingAuthorization,
+    UpstreamClient,
+    UpstreamConfig,
+    UpstreamError,
+    UpstreamIdentity,
+)
+from idp.federation.presets import OIDC_DEFAULT_MAPPING
 from idp.federation.service import ProviderInput
 from idp.models import IdentityProvider, Tenant
 from idp.policy.linking import LinkOutcome
@@ -189,3 +196,52 @@ def test_microsoft_common_issuer_is_matched_against_the_token_tenant() -> None:
     assert _expected_issuer(template, {"tid": "9188040d"}) == "https://login.microsoftonline.com/9188040d/v2.0"
     assert _expected_issuer(template, {}) == template  # no tid: can never match a real iss
     assert _expected_issuer("https://sso.partner.com", {"tid": "x"}) == "https://sso.partner.com"
+
+
+@pytest.mark.parametrize("fault", ["alg_none", "extra_audience"])
+def test_unsigned_tokens_and_foreign_audiences_without_azp_are_refused(
+    database: Database, contoso: Tenant, op: LoopbackOP, fault: str
+) -> None:
+    provider = add_provider(database, contoso, op)
+    op.fault = fault
+    with pytest.raises(UpstreamError) as caught:
+        sign_in(provider)
+    assert caught.value.reason == "invalidIdToken"
+
+
+def test_several_audiences_are_accepted_when_azp_is_this_client(
+    database: Database, contoso: Tenant, op: LoopbackOP
+) -> None:
+    provider = add_provider(database, contoso, op)
+    op.fault = "extra_audience_azp"
+    assert sign_in(provider).subject == "op-user-1"
+
+
+def test_signing_key_rotation_at_the_upstream_is_followed(database: Database, contoso: Tenant, op: LoopbackOP) -> None:
+    provider = add_provider(database, contoso, op)
+    original = op.signing_key
+    op.signing_key = op.rogue_key  # the upstream rotates: new key signs and is published
+    try:
+        assert sign_in(provider).subject == "op-user-1"
+    finally:
+        op.signing_key = original
+
+
+def _microsoft_style(op: LoopbackOP) -> UpstreamConfig:
+    return UpstreamConfig(id="ms", name="Microsoft", type="microsoft", client_id="portico",
+                          scopes=("openid", "email", "profile"), claim_mapping=OIDC_DEFAULT_MAPPING,
+                          identity_issuer="MicrosoftAccount", issuer=f"{op.issuer}/common/v2.0")
+
+
+def test_multi_tenant_issuer_accepts_the_token_of_the_accounts_own_tenant(op: LoopbackOP) -> None:
+    op.multi_tenant = True
+    client = UpstreamClient(_microsoft_style(op))
+    pending, params, _ = authorize(client)
+    identity = client.complete(pending, params, client_secret="op-secret", now=datetime.now(UTC))
+    assert identity.issuer == "MicrosoftAccount" and identity.subject == "op-user-1"
+    assert identity.claims["iss"] == f"{op.issuer}/tid-123/v2.0"
+    op.fault = "tenant_mismatch"  # iss names another tenant than the token's tid
+    pending, params, _ = authorize(client)
+    with pytest.raises(UpstreamError) as caught:
+        client.complete(pending, params, client_secret="op-secret", now=datetime.now(UTC))
+    assert caught.value.reason == "invalidIdToken"
