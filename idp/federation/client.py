@@ -143,6 +143,15 @@ class UpstreamClient:
         self.http = http or requests.Session()
         self.timeout = timeout
 
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> UpstreamClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     # -- HTTP ---------------------------------------------------------------------------------------------
     def _get_json(self, url: str, *, what: str, reason: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -251,11 +260,11 @@ class UpstreamClient:
     def _exchange(self, ends: Endpoints, pending: PendingAuthorization, code: str,
                   client_secret: str) -> dict[str, Any]:
         method = "client_secret_post" if "client_secret_post" in ends.token_auth_methods else "client_secret_basic"
-        session = OAuth2Session(self.provider.client_id, client_secret, token_endpoint_auth_method=method,
-                                redirect_uri=pending.redirect_uri)
         try:
-            token = session.fetch_token(ends.token_endpoint, grant_type="authorization_code", code=code,
-                                        code_verifier=pending.code_verifier, timeout=self.timeout)
+            with OAuth2Session(self.provider.client_id, client_secret, token_endpoint_auth_method=method,
+                               redirect_uri=pending.redirect_uri) as session:
+                token = session.fetch_token(ends.token_endpoint, grant_type="authorization_code", code=code,
+                                            code_verifier=pending.code_verifier, timeout=self.timeout)
         except OAuthError as exc:
             raise self._error("tokenError", f"token endpoint refused the code: {exc.error}", exc) from None
         except requests.RequestException as exc:
