@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core.grants import OpenIDCode
@@ -205,7 +206,12 @@ def create_op_app(op: LoopbackOP) -> Flask:
 
     @app.get("/authorize")
     def authorize():  # type: ignore[no-untyped-def]
-        return server.create_authorization_response(grant_user=None if op.fault == "deny" else op.user)
+        user = None if op.fault == "deny" else op.user
+        try:
+            grant = server.get_consent_grant(end_user=user)
+        except OAuth2Error as error:
+            return server.handle_error_response(None, error)
+        return server.create_authorization_response(grant=grant, grant_user=user)
 
     @app.post("/token")
     def token():  # type: ignore[no-untyped-def]
