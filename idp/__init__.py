@@ -60,5 +60,9 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     app.register_blueprint(pages_blueprint)
     app.register_blueprint(api_blueprint)
     app.register_blueprint(invitation_pages_blueprint)
+    if not settings.is_production:
+        from idp.mail.views import blueprint as dev_mail_blueprint
+
+        app.register_blueprint(dev_mail_blueprint)
     _register_error_pages(app)
     return app

@@ -441,6 +441,127 @@ def invite(ctx: Context, tenant_slug: str, email: str, redirect_url: str, send: 
         text += f"\nwarning: {warning}"
     emit(as_json, data, text)
 
+# -- mail ---------------------------------------------------------------------------------------------------
+@main.group()
+def mail() -> None:
+    """The mail outbox."""
+
+
+@mail.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds between polls of the outbox.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000),
+              help="Messages claimed per round.")
+@json_option
+@pass_context
+@handles_errors
+def mail_deliver(ctx: Context, once: bool, interval: float, limit: int, as_json: bool) -> None:
+    """Send due outbox messages over SMTP (PORTICO_SMTP_*), or print them when no SMTP host is set."""
+    from idp.mail import deliver_due, deliver_forever, transport_for
+
+    database = ctx.migrated_database()
+    smtp = ctx.settings.smtp
+    transport = transport_for(smtp)
+    if once:
+        report = deliver_due(database, transport, mail_from=smtp.mail_from, limit=limit)
+        data = {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
+        emit(as_json, data, report.summary())
+        return
+    click.echo(f"delivering mail via {smtp.host or 'the console'}; Ctrl+C stops", err=True)
+    try:
+        deliver_forever(database, transport, mail_from=smtp.mail_from, interval=interval, limit=limit,
+                        on_report=lambda r: click.echo(r.summary(), err=True))
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
+# -- identity providers -------------------------------------------------------------------------------------
+@main.group()
+def idp() -> None:
+    """Upstream identity providers (federation)."""
+
+
+def _claim_mapping(pairs: tuple[str, ...]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        claim, sep, source = pair.partition("=")
+        if not sep or not claim.strip() or not source.strip():
+            fail(f"--claim takes CLAIM=UPSTREAM_CLAIM, got {pair!r}")
+        mapping[claim.strip()] = source.strip()
+    return mapping
+
+
+@idp.command("add")
+@tenant_option
+@click.option("--type", "provider_type", required=True,
+              type=click.Choice(["oidc", "google", "microsoft", "facebook", "oauth2"]))
+@click.option("--name", default=None, help="Display name (presets default to Google, Microsoft, Facebook).")
+@click.option("--issuer", default=None, help="Issuer / discovery base URL (oidc).")
+@click.option("--client-id", required=True)
+@click.option("--client-secret", required=True, help="Stored encrypted; never shown again.")
+@click.option("--domain", "domains", multiple=True, help="Email domain routed here (repeatable; oidc, oauth2).")
+@click.option("--scope", "scopes", multiple=True, help="Scope to request (repeatable; default per type).")
+@click.option("--claim", "claims", multiple=True, help="Claim mapping CLAIM=UPSTREAM_CLAIM (repeatable).")
+@click.option("--authorization-url", default=None, help="oauth2: authorization endpoint.")
+@click.option("--token-url", default=None, help="oauth2: token endpoint.")
+@click.option("--userinfo-url", default=None, help="oauth2: userinfo endpoint.")
+@json_option
+@pass_context
+@handles_errors
+def idp_add(ctx: Context, tenant_slug: str, provider_type: str, name: str | None, issuer: str | None,
+            client_id: str, client_secret: str, domains: tuple[str, ...], scopes: tuple[str, ...],
+            claims: tuple[str, ...], authorization_url: str | None, token_url: str | None,
+            userinfo_url: str | None, as_json: bool) -> None:
+    """Add an upstream identity provider to a tenant."""
+    from idp.federation import service as federation
+
+    data = federation.ProviderInput(
+        type=provider_type, name=name, issuer=issuer, client_id=client_id, client_secret=client_secret,
+        domains=domains, scopes=scopes, claim_mapping=_claim_mapping(claims),
+        authorization_endpoint=authorization_url, token_endpoint=token_url, userinfo_endpoint=userinfo_url,
+    )
+    with ctx.transaction() as session:
+        t = tenants.get_tenant(session, tenant_slug)
+        provider = federation.add_provider(session, t, data, secret_key=ctx.settings.secret_key,
+                                           production=ctx.settings.is_production, actor="cli")
+        result = federation.provider_dict(provider)
+    emit(as_json, result, f"added {result['type']} identity provider {result['name']} ({result['id']})")
+
+
+@idp.command("list")
+@tenant_option
+@json_option
+@pass_context
+@handles_errors
+def idp_list(ctx: Context, tenant_slug: str, as_json: bool) -> None:
+    """List a tenant's identity providers (client secrets are never shown)."""
+    from idp.federation import service as federation
+
+    with ctx.transaction() as session:
+        t = tenants.get_tenant(session, tenant_slug)
+        data = [federation.provider_dict(p) for p in federation.list_providers(session, t)]
+    text = "\n".join(f"{p['type']}\t{p['name']}\t{p['issuer'] or p['authorizationEndpoint']}\t"
+                     f"{','.join(p['domains'])}\t{p['id']}" for p in data)
+    emit(as_json, data, text or "no identity providers")
+
+
+@idp.command("remove")
+@tenant_option
+@click.option("--name", "ref", required=True, help="Name or id of the provider.")
+@json_option
+@pass_context
+@handles_errors
+def idp_remove(ctx: Context, tenant_slug: str, ref: str, as_json: bool) -> None:
+    """Remove an identity provider; guests bound to it cannot sign in until their redemption is reset."""
+    from idp.federation import service as federation
+
+    with ctx.transaction() as session:
+        t = tenants.get_tenant(session, tenant_slug)
+        removed = federation.remove_provider(session, t, ref, actor="cli")
+        data = {"id": removed.id, "name": removed.name, "type": removed.type, "removed": True}
+    emit(as_json, data, f"removed identity provider {data['name']} ({data['id']})")
+
 
 # -- keys ---------------------------------------------------------------------------------------------------
 @main.group()

@@ -3,24 +3,32 @@
 from idp.models.application import AppAssignment, Application, ApplicationOwner, ApplicationSecret
 from idp.models.audit import AuditEvent
 from idp.models.group import Group, GroupMember, GroupOwner
+from idp.models.identity_provider import PROVIDER_TYPES, IdentityProvider, IdentityProviderDomain
 from idp.models.invitation import Invitation, InvitationBlock
+from idp.models.mail import OutboxMessage
+from idp.models.otp import EmailOtpCode
 from idp.models.role import DIRECTORY_ROLES, DirectoryRoleAssignment
 from idp.models.tenant import Tenant, TenantDomain
 from idp.models.user import User, UserIdentity, UserOtherMail, UserSponsor
 
 __all__ = [
     "DIRECTORY_ROLES",
+    "PROVIDER_TYPES",
     "AppAssignment",
     "Application",
     "ApplicationOwner",
     "ApplicationSecret",
     "AuditEvent",
     "DirectoryRoleAssignment",
+    "EmailOtpCode",
     "Group",
     "GroupMember",
     "GroupOwner",
     "Invitation",
     "InvitationBlock",
+    "IdentityProvider",
+    "IdentityProviderDomain",
+    "OutboxMessage",
     "Tenant",
     "TenantDomain",
     "User",

@@ -9,7 +9,7 @@ import idp.policy
 
 POLICY_DIR = Path(idp.policy.__file__).parent
 ALLOWED_IMPORTS = {
-    "__future__", "collections", "dataclasses", "json", "typing", "urllib", "idna", "idp.errors", "idp.policy",
+    "__future__", "collections", "dataclasses", "enum", "json", "typing", "urllib", "idna", "idp.errors", "idp.policy",
 }
 FORBIDDEN_CALLS = {"now", "utcnow", "today", "time", "open", "getenv"}
 

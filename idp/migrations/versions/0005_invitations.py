@@ -1,7 +1,7 @@
 """invitations
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-27 08:03:44.692625
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import idp.db
 
 revision: str = '0005'
-down_revision: str | None = '0001'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
