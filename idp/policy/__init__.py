@@ -16,7 +16,8 @@ Cross-tenant access settings (§5, §2.2) — :mod:`idp.policy.cross_tenant_acce
     ``DefaultConfiguration`` / ``PartnerConfiguration`` (``to_graph``/``from_graph``, consistency rules enforced),
     ``reset_to_system_default``, ``resolve(default, partner) -> EffectiveConfiguration`` (null inherits default),
     ``evaluate_inbound`` / ``evaluate_outbound`` / ``evaluate_b2b_collaboration`` for a ``Subject`` and an
-    application, ``automatic_redemption`` (§5.6), ``choose_redemption_route`` (§2.2/§2.4), ``may_delete_partner``.
+    application, ``automatic_redemption`` (§5.6), ``may_delete_partner``; the stored redemption order
+    (``RedemptionConfiguration``, §2.2) feeds :func:`idp.policy.home_realm.choose_home_realm`.
 Conditional access (§8) — :mod:`idp.policy.conditional_access`
     ``ConditionalAccessPolicy`` (``to_graph``/``from_graph``), ``SignInContext``, ``classify_user`` (§8.1),
     ``evaluate(policies, context) -> AccessEvaluation`` (``allow`` / ``requireMfa`` / ``block``, report-only
@@ -45,14 +46,11 @@ from idp.policy.cross_tenant_access import (
     CrossTenantAccessPolicy,
     DefaultConfiguration,
     EffectiveConfiguration,
-    HomeRealmFacts,
     InboundTrust,
     PartnerConfiguration,
     RedemptionConfiguration,
-    RedemptionRoute,
     Subject,
     automatic_redemption,
-    choose_redemption_route,
     evaluate_b2b_collaboration,
     evaluate_inbound,
     evaluate_outbound,
@@ -86,19 +84,16 @@ __all__ = [
     "DomainList",
     "EffectiveConfiguration",
     "ExternalCollaborationSettings",
-    "HomeRealmFacts",
     "InboundTrust",
     "Inviter",
     "PartnerConfiguration",
     "PolicyResult",
     "Reason",
     "RedemptionConfiguration",
-    "RedemptionRoute",
     "SignInContext",
     "SignInDecision",
     "Subject",
     "automatic_redemption",
-    "choose_redemption_route",
     "classify_user",
     "evaluate",
     "evaluate_b2b_collaboration",

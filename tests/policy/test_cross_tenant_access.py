@@ -14,13 +14,11 @@ from idp.policy.cross_tenant_access import (
     RULE_OUTBOUND_NEEDS_APPLICATION,
     SYSTEM_DEFAULT,
     DefaultConfiguration,
-    HomeRealmFacts,
     InboundTrust,
     PartnerConfiguration,
     RedemptionConfiguration,
     Subject,
     automatic_redemption,
-    choose_redemption_route,
     evaluate_b2b_collaboration,
     evaluate_inbound,
     evaluate_outbound,
@@ -395,51 +393,6 @@ def test_automatic_redemption_needs_known_home_settings() -> None:
 
 def test_default_configuration_never_auto_redeems() -> None:
     assert not automatic_redemption(resolve(SYSTEM_DEFAULT, None), resolve(SYSTEM_DEFAULT, None)).suppress_consent
-
-
-# -- §2.2 / §2.4 redemption order --------------------------------------------------------------------------------
-
-DEFAULT_ORDER = RedemptionConfiguration()
-FED_FIRST = RedemptionConfiguration(("externalFederation", "azureActiveDirectory", "socialIdentityProviders"))
-
-
-@pytest.mark.parametrize(
-    ("config", "email", "facts", "kind", "target"),
-    [
-        pytest.param(DEFAULT_ORDER, "ann@fabrikam.com", HomeRealmFacts(organization="fabrikam", federation="fed1"),
-                     "organization", "fabrikam", id="§2.1-organization-wins-by-default"),
-        pytest.param(FED_FIRST, "ann@fabrikam.com", HomeRealmFacts(organization="fabrikam", federation="fed1"),
-                     "externalFederation", "fed1", id="§2.1-externalFederation-moved-above"),
-        pytest.param(DEFAULT_ORDER, "ann@woodgrove.com", HomeRealmFacts(federation="fed1"),
-                     "externalFederation", "fed1", id="§2.1-federation-before-otp"),
-        pytest.param(DEFAULT_ORDER, "ann@Gmail.com", HomeRealmFacts(google_configured=True), "google", None,
-                     id="§2.1-gmail-with-google-configured"),
-        pytest.param(DEFAULT_ORDER, "ann@gmail.com", HomeRealmFacts(google_configured=False),
-                     "emailOneTimePasscode", None, id="§2.1-gmail-without-google-falls-back"),
-        pytest.param(DEFAULT_ORDER, "ann@example.org", HomeRealmFacts(google_configured=True),
-                     "emailOneTimePasscode", None, id="§2.1-google-only-for-gmail-domains"),
-        pytest.param(RedemptionConfiguration((), "defaultConfiguredIdp"), "ann@fabrikam.com",
-                     HomeRealmFacts(organization="fabrikam"), "emailOneTimePasscode", None,
-                     id="§2.2-all-primaries-disabled"),
-        pytest.param(DEFAULT_ORDER, "ann@example.org", HomeRealmFacts(microsoft_account_configured=True),
-                     "microsoftAccount", None, id="§2.4-defaultConfiguredIdp-msa-first"),
-        pytest.param(DEFAULT_ORDER, "ann@example.org", HomeRealmFacts(email_otp_enabled=False), "none", None,
-                     id="README-no-create-account-fallback"),
-        pytest.param(RedemptionConfiguration(fallback_identity_provider="emailOneTimePasscode"), "ann@example.org",
-                     HomeRealmFacts(email_otp_enabled=False, microsoft_account_configured=True),
-                     "emailOneTimePasscode", None, id="§2.2-emailOneTimePasscode-always-otp"),
-        pytest.param(RedemptionConfiguration(fallback_identity_provider="microsoftAccount"), "ann@example.org",
-                     HomeRealmFacts(), "none", None, id="README-microsoftAccount-needs-the-preset"),
-    ],
-)
-def test_redemption_route(config: RedemptionConfiguration, email: str, facts: HomeRealmFacts, kind: str,
-                          target: str | None) -> None:
-    route = choose_redemption_route(config, email, facts)
-    assert route.kind == kind
-    assert route.target == target
-    assert route.reasons[-1].allowed is (kind != "none")
-    if kind == "none":
-        assert "configure" in route.message
 
 
 # -- §5.8 partner deployments --------------------------------------------------------------------------------------
