@@ -432,7 +432,7 @@ def invite(ctx: Context, tenant_slug: str, email: str, redirect_url: str, send: 
     with ctx.transaction() as session:
         t = tenants.get_tenant(session, tenant_slug)
         # The operator at the console acts with the tenant's full authority (like a Global Administrator).
-        inviter = Inviter(client_id="portico-cli", roles=frozenset({"Global Administrator"}))
+        inviter = Inviter(operator=True)
         result = service.invite(session, t, request, inviter, issuer=ctx.settings.issuer_for(t.slug),
                                 env=ctx.settings.env)
         data = invitation_to_graph(result.invitation, result.user, result.redeem_url) | {"warnings": result.warnings}

@@ -123,7 +123,7 @@ def test_member_invites_need_a_global_administrator(client: FlaskClient, mint, d
     body = {"invitedUserEmailAddress": "m@x.com", "inviteRedirectUrl": "https://a.example/",
             "invitedUserType": "Member"}
     refused = post(client, mint(subject=inviter.id), body)
-    assert refused.status_code == 403 and refused.json["error"]["target"] == "invitedUserType"
+    assert refused.status_code == 403 and refused.json["error"]["target"].endswith("invitedUserType")
     refused_app = post(client, mint(), body)
     assert refused_app.status_code == 403
     accepted = post(client, mint(subject=admin.id), body)

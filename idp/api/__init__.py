@@ -30,3 +30,4 @@ def openapi() -> Response:
 
 
 from idp.api import invitations as _invitations  # noqa: E402,F401  (registers the routes)
+from idp.api import policies as _policies  # noqa: E402,F401

@@ -23,8 +23,10 @@ def bearer_token() -> str | None:
     return value.strip()
 
 
-def authenticate(db: Session, tenant: Tenant, issuer: str, required_scope: str) -> Inviter:
-    """The caller as an :class:`Inviter`; raises :class:`ApiAuthError` (401/403) otherwise."""
+def authenticate(db: Session, tenant: Tenant, issuer: str, required_scope: str | tuple[str, ...]) -> Inviter:
+    """The caller as an :class:`Inviter` when the token holds one of ``required_scope``; raises
+    :class:`ApiAuthError` (401/403) otherwise."""
+    accepted = (required_scope,) if isinstance(required_scope, str) else required_scope
     token = bearer_token()
     if token is None:
         raise ApiAuthError(401, "InvalidAuthenticationToken", "an OAuth bearer token is required")
@@ -36,8 +38,8 @@ def authenticate(db: Session, tenant: Tenant, issuer: str, required_scope: str) 
     if claims.get("tid") != tenant.id:
         raise ApiAuthError(401, "InvalidAuthenticationToken", "the token belongs to another tenant",
                            bearer_error="invalid_token")
-    if required_scope not in token_scopes(claims):
-        raise ApiAuthError(403, "Authorization_RequestDenied", f"the token lacks the scope {required_scope}")
+    if not set(accepted) & token_scopes(claims):
+        raise ApiAuthError(403, "Authorization_RequestDenied", f"the token lacks the scope {' or '.join(accepted)}")
     client_id = str(claims.get("client_id", ""))
     subject = str(claims.get("sub", ""))
     if subject == client_id:

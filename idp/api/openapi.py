@@ -34,6 +34,21 @@ OPERATIONS: tuple[Operation, ...] = (
               {200: schemas.InvitationList, 401: schemas.ErrorResponse, 403: schemas.ErrorResponse}),
     Operation("get", "/invitations/{id}", "Read one invitation (Portico extension)", ("User.Invite.All",), None,
               {200: schemas.InvitationResource, 404: schemas.ErrorResponse}),
+    Operation("get", "/policies/authorizationPolicy", "Read the authorization policy", ("Policy.Read.All",), None,
+              {200: schemas.AuthorizationPolicy, 401: schemas.ErrorResponse, 403: schemas.ErrorResponse}),
+    Operation("patch", "/policies/authorizationPolicy", "Update the authorization policy",
+              ("Policy.ReadWrite.Authorization",), schemas.AuthorizationPolicy,
+              {204: None, 400: schemas.ErrorResponse, 403: schemas.ErrorResponse}),
+    Operation("get", "/policies/b2bManagementPolicy", "Read the invitation domain allow/deny list",
+              ("Policy.Read.All",), None, {200: schemas.B2BManagementPolicy, 403: schemas.ErrorResponse}),
+    Operation("patch", "/policies/b2bManagementPolicy", "Replace the invitation domain allow/deny list",
+              ("Policy.ReadWrite.Authorization",), schemas.B2BManagementPolicy,
+              {204: None, 400: schemas.ErrorResponse, 403: schemas.ErrorResponse}),
+    Operation("get", "/policies/externalCollaboration", "Read all external collaboration settings (extension)",
+              ("Policy.Read.All",), None, {200: schemas.ExternalCollaborationSettings, 403: schemas.ErrorResponse}),
+    Operation("patch", "/policies/externalCollaboration", "Update external collaboration settings (extension)",
+              ("Policy.ReadWrite.Authorization",), schemas.ExternalCollaborationSettings,
+              {204: None, 400: schemas.ErrorResponse, 403: schemas.ErrorResponse}),
 )
 
 
@@ -71,8 +86,11 @@ def build_openapi(server_url: str, operations: tuple[Operation, ...] = OPERATION
             "securitySchemes": {
                 "oauth2": {
                     "type": "oauth2",
-                    "flows": {"clientCredentials": {"tokenUrl": f"{issuer}/token",
-                                                    "scopes": {"User.Invite.All": "Invite external users"}}},
+                    "flows": {"clientCredentials": {"tokenUrl": f"{issuer}/token", "scopes": {
+                        "User.Invite.All": "Invite external users",
+                        "Policy.Read.All": "Read policies",
+                        "Policy.ReadWrite.Authorization": "Change external collaboration settings",
+                    }}},
                 }
             },
         },

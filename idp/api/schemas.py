@@ -80,3 +80,56 @@ class ErrorDetail(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
+
+
+class AuthorizationPolicy(BaseModel):
+    """``policies/authorizationPolicy`` (§6.1): PATCH accepts any subset of the writable fields."""
+
+    id: str = "authorizationPolicy"
+    displayName: str | None = None
+    description: str | None = None
+    allowInvitesFrom: Literal["none", "adminsAndGuestInviters", "adminsGuestInvitersAndAllMembers", "everyone"]
+    guestUserRole: Literal["member", "limited", "restricted"]
+    guestUserRoleId: str
+    allowEmailVerifiedUsersToJoinOrganization: bool
+
+
+class DomainsPolicy(BaseModel):
+    AllowedDomains: list[str] | None = None
+    BlockedDomains: list[str] | None = None
+
+
+class B2BManagementPolicyDefinitionBody(BaseModel):
+    InvitationsAllowedAndBlockedDomainsPolicy: DomainsPolicy
+
+
+class B2BManagementPolicyDefinition(BaseModel):
+    B2BManagementPolicy: B2BManagementPolicyDefinitionBody
+
+
+class B2BManagementPolicy(BaseModel):
+    """``policies/b2bManagementPolicy`` (§6.5): the allow list *or* the deny list."""
+
+    id: str = "b2bManagementPolicy"
+    displayName: str
+    type: Literal["B2BManagementPolicy"]
+    isOrganizationDefault: bool
+    definition: B2BManagementPolicyDefinition
+
+
+class SelfServiceSignUp(BaseModel):
+    isEnabled: bool
+
+
+class ExternalCollaborationSettings(BaseModel):
+    """Portico extension: the whole external collaboration record."""
+
+    allowInvitesFrom: str
+    guestUserRole: str
+    guestUserRoleId: str
+    allowEmailVerifiedUsersToJoinOrganization: bool
+    b2bManagementPolicy: B2BManagementPolicyDefinitionBody | dict
+    allowExternalIdToUseEmailOtp: Literal["default", "enabled", "disabled"]
+    emailOtpForGuests: bool
+    selfServiceSignUp: SelfServiceSignUp
+    allowExternalUsersToLeave: bool

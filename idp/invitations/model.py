@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from idp.models import Invitation, User
+from idp.policy import Inviter as PolicyInviter
 
 
 @dataclass(frozen=True)
@@ -44,16 +45,26 @@ class Inviter:
     user: User | None = None
     client_id: str | None = None
     roles: frozenset[str] = frozenset()
+    operator: bool = False  # the `portico` command line: full authority over the deployment
 
     @property
     def is_app_only(self) -> bool:
-        return self.user is None
+        return self.user is None and not self.operator
+
+    def for_policy(self) -> PolicyInviter:
+        """The caller as the pure policy decisions see it."""
+        if self.operator:
+            return PolicyInviter.member("Global Administrator")
+        if self.user is None:
+            return PolicyInviter.application()
+        kind = PolicyInviter.guest if self.user.user_type == "Guest" else PolicyInviter.member
+        return kind(*self.roles)
 
     @property
     def actor(self) -> str:
         if self.user is not None:
             return self.user.user_principal_name
-        return f"app:{self.client_id}"
+        return "cli" if self.operator else f"app:{self.client_id}"
 
 
 @dataclass

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from idp import audit
+from idp import audit, policy_store
 from idp.config import ConfigError, check_url_allowed
 from idp.db import scoped, utcnow
 from idp.directory import users
@@ -27,10 +27,10 @@ from idp.errors import Conflict, Forbidden, NotFound, ValidationError
 from idp.invitations.model import InvitationRequest, InvitationResult, Inviter
 from idp.invitations.tickets import new_ticket, redeem_url, ticket_digest
 from idp.models import Group, Invitation, InvitationBlock, Tenant, User
+from idp.policy import invitation_decision, may_invite_as_member, redemption_decision
 
 MAX_CUSTOM_MESSAGE = 10_000
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-ADMIN_ROLE = "Global Administrator"
 
 
 class InvalidTicket(NotFound):
@@ -46,8 +46,8 @@ def _validate_request(request: InvitationRequest, inviter: Inviter, *, env: str)
         raise ValidationError(str(exc), field="inviteRedirectUrl") from None
     if request.invited_user_type not in ("Guest", "Member"):
         raise ValidationError("invitedUserType must be Guest or Member", field="invitedUserType")
-    if request.invited_user_type == "Member" and ADMIN_ROLE not in inviter.roles:
-        raise Forbidden("only a Global Administrator may invite a user of type Member", field="invitedUserType")
+    if request.invited_user_type == "Member":
+        may_invite_as_member(inviter.for_policy()).raise_if_denied()
     info = request.message_info
     if len(info.cc_recipients) > 1:
         raise ValidationError("only one ccRecipient is supported", field="invitedUserMessageInfo.ccRecipients")
@@ -67,6 +67,37 @@ def _validate_request(request: InvitationRequest, inviter: Inviter, *, env: str)
         raise ValidationError("invitedUserDisplayName is limited to 256 characters", field="invitedUserDisplayName")
     if request.reset_redemption and not request.invited_user_id:
         raise ValidationError("resetRedemption needs invitedUser.id", field="invitedUser.id")
+
+
+def check_invitation_policy(db: Session, tenant: Tenant, inviter: Inviter, address: str) -> None:
+    """Most restrictive wins (§5.4, §6): allowInvitesFrom, the domain lists and cross-tenant access (this tenant's
+    inbound settings and, when the invitee's organization is a tenant of this deployment, its outbound ones).
+    A refusal raises ``Forbidden`` naming the setting."""
+    home = policy_store.home_tenant_of(db, address)
+    partner_id = home.id if home is not None and home.id != tenant.id else None
+    home_outbound = policy_store.effective_cross_tenant(db, home, tenant.id) if partner_id and home else None
+    decision = invitation_decision(
+        policy_store.external_collaboration(db, tenant),
+        inviter.for_policy(),
+        address,
+        resource=policy_store.effective_cross_tenant(db, tenant, partner_id),
+        home=home_outbound,
+    )
+    decision.raise_if_denied()
+
+
+def check_redemption_policy(db: Session, tenant: Tenant, user: User, address: str) -> None:
+    """§6.5/§5.9: domain lists still apply to pending invitations; cross-tenant access always applies."""
+    home = policy_store.home_tenant_of(db, address)
+    partner_id = home.id if home is not None and home.id != tenant.id else None
+    home_outbound = policy_store.effective_cross_tenant(db, home, tenant.id) if partner_id and home else None
+    redemption_decision(
+        policy_store.external_collaboration(db, tenant),
+        address,
+        user.external_user_state,  # type: ignore[arg-type]
+        resource=policy_store.effective_cross_tenant(db, tenant, partner_id),
+        home=home_outbound,
+    ).raise_if_denied()
 
 
 def _sponsors(db: Session, tenant: Tenant, request: InvitationRequest, inviter: Inviter) -> list[User | Group]:
@@ -146,6 +177,7 @@ def invite(
         return _reset_redemption(db, tenant, request, inviter, issuer=issuer, env=env, now=now,
                                  ticket_lifetime=ticket_lifetime)
     address = validate_invitable_address(request.invited_user_email_address, field="invitedUserEmailAddress")
+    check_invitation_policy(db, tenant, inviter, address)
     existing = users.find_users_by_email(db, tenant, address)
     reused = False
     if existing:
@@ -190,6 +222,7 @@ def _reset_redemption(
             f"{address} must first be added to the user's mail or otherMails before resetting redemption to it",
             field="invitedUserEmailAddress",
         )
+    check_invitation_policy(db, tenant, inviter, address)
     if inviter.is_app_only:
         from idp.directory.roles import roles_of
 
@@ -241,6 +274,7 @@ def complete_redemption(
     user = users.get_user(db, tenant, invitation.invited_user_id)
     if user.external_user_state != "PendingAcceptance":
         raise Conflict("this invitation has already been accepted")
+    check_redemption_policy(db, tenant, user, invitation.invited_user_email_address)
     users.add_identity(db, user, sign_in_type=sign_in_type, issuer=issuer, issuer_assigned_id=issuer_assigned_id)
     user.external_user_state = "Accepted"
     user.external_user_state_change_at = now

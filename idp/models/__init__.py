@@ -7,6 +7,7 @@ from idp.models.identity_provider import PROVIDER_TYPES, IdentityProvider, Ident
 from idp.models.invitation import Invitation, InvitationBlock
 from idp.models.mail import OutboxMessage
 from idp.models.otp import EmailOtpCode
+from idp.models.policy_document import PolicyDocument
 from idp.models.role import DIRECTORY_ROLES, DirectoryRoleAssignment
 from idp.models.tenant import Tenant, TenantDomain
 from idp.models.user import User, UserIdentity, UserOtherMail, UserSponsor
@@ -29,6 +30,7 @@ __all__ = [
     "IdentityProvider",
     "IdentityProviderDomain",
     "OutboxMessage",
+    "PolicyDocument",
     "Tenant",
     "TenantDomain",
     "User",
