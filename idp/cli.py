@@ -434,7 +434,7 @@ def invite(ctx: Context, tenant_slug: str, email: str, redirect_url: str, send: 
         # The operator at the console acts with the tenant's full authority (like a Global Administrator).
         inviter = Inviter(operator=True)
         result = service.invite(session, t, request, inviter, issuer=ctx.settings.issuer_for(t.slug),
-                                env=ctx.settings.env)
+                                env=ctx.settings.env, secret_key=ctx.settings.secret_key)
         data = invitation_to_graph(result.invitation, result.user, result.redeem_url) | {"warnings": result.warnings}
     text = f"invited {data['invitedUser']['userPrincipalName']}\nredeem URL: {data['inviteRedeemUrl']}"
     for warning in data["warnings"]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
+from babel.support import Translations
 from flask import Flask, g, request
 from flask_babel import Babel
 
@@ -22,6 +24,18 @@ def pick_language(*preferences: str | None) -> str:
         if primary in SUPPORTED_LANGUAGES:
             return primary
     return DEFAULT_LANGUAGE
+
+
+@cache
+def translations_for(language: str) -> Translations:
+    """The message catalog of a language (English: the identity catalog), outside any request."""
+    return Translations.load(str(TRANSLATIONS_DIR), [language])
+
+
+def translate(language: str, message: str, **variables: object) -> str:
+    """``gettext`` in a given language, with ``%(name)s`` variables (as Flask-Babel formats them)."""
+    text = translations_for(language).gettext(message)
+    return text % variables if variables else text
 
 
 def _request_language() -> str:

@@ -29,7 +29,7 @@ def make_invitation(database: Database, tenant: Tenant, who: Inviter, **kwargs):
     request = InvitationRequest("john@fabrikam.com", "https://wiki.example/start", send_invitation_message=True,
                                 **kwargs)
     with database.transaction() as s:
-        return service.invite(s, tenant, request, who, issuer=ISSUER)
+        return service.invite(s, tenant, request, who, issuer=ISSUER, secret_key="k" * 32)
 
 
 def test_english_mail_order_and_fields(app: Flask, database: Database, contoso: Tenant, inviter: User) -> None:

@@ -13,7 +13,7 @@ from idp.errors import Conflict, Forbidden, ValidationError
 from idp.invitations import service
 from idp.invitations.graph import invitation_to_graph
 from idp.invitations.model import InvitationRequest, Inviter, MessageInfo, Recipient
-from idp.models import Invitation, Tenant, User
+from idp.models import Invitation, OutboxMessage, Tenant, User
 
 ISSUER = "http://127.0.0.1:5000/contoso"
 
@@ -210,6 +210,8 @@ def test_blocked_invitee_gets_user_but_a_warning(database: Database, contoso: Te
     with database.transaction() as s:
         result = service.invite(s, contoso, InvitationRequest("quiet@fabrikam.com", "https://a.example/",
                                                               send_invitation_message=True),
-                                inviter_for(admin), issuer=ISSUER)
+                                inviter_for(admin), issuer=ISSUER, secret_key="k" * 32)
     assert result.user.external_user_state == "PendingAcceptance"
     assert result.warnings and "blocked invitations" in result.warnings[0]
+    with database.sessionmaker() as s:
+        assert s.query(OutboxMessage).count() == 0

@@ -50,7 +50,9 @@ def create_invitation() -> tuple[dict, int]:
     if not isinstance(payload, dict):
         raise BadRequest()
     body = InvitationCreate.model_validate(payload)
-    result = service.invite(db, tenant, _to_request(body), inviter, issuer=issuer(), env=runtime().settings.env)
+    settings = runtime().settings
+    result = service.invite(db, tenant, _to_request(body), inviter, issuer=issuer(), env=settings.env,
+                            secret_key=settings.secret_key)
     response = invitation_to_graph(result.invitation, result.user, result.redeem_url)
     db.commit()  # one transaction: any error above leaves nothing behind (the session is rolled back)
     return response | {"warnings": result.warnings}, 201

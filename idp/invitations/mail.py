@@ -1,4 +1,4 @@
-"""Composing the invitation mail (b2b-collaboration.md §1.7). Needs an app context (Flask-Babel, Jinja).
+"""Composing the invitation mail (b2b-collaboration.md §1.7); needs no Flask app.
 
 Body order: phishing caution, inviting organization and its primary domain, inviter, the custom message as plain
 text (escaped in HTML, never interpreted), where the invitee will land and the ``Accept invitation`` link, then the
@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import render_template
-from flask_babel import force_locale, gettext
-
-from idp.i18n import pick_language
+from idp.i18n import pick_language, translate
+from idp.mail import compose
 from idp.models import Invitation, Tenant, User
+
+
+def N_(message: str) -> str:  # noqa: N802  (marks a message for extraction; translated later)
+    return message
+
+
+SUBJECT = N_("%(inviter)s invited you to access applications within their organization")
 
 
 @dataclass(frozen=True)
@@ -52,23 +57,13 @@ def compose_invitation(
     custom = info.get("customizedMessageBody") if inviter_mail else None
     primary_domain = next((d.name for d in tenant.domains if d.is_verified and not d.is_initial),
                           tenant.initial_domain)
-    context = {
-        "tenant": tenant,
-        "primary_domain": primary_domain,
-        "inviter_name": inviter_name,
-        "inviter_mail": inviter_mail,
-        "custom_message": custom,
-        "redirect_url": invitation.invite_redirect_url,
-        "redeem_url": redeem_url,
-        "block_url": block_url,
-        "lang": language,
-    }
-    with force_locale(language):
-        subject = gettext("%(inviter)s invited you to access applications within their organization",
-                          inviter=inviter_name)
-        text = render_template("mail/invitation.txt", **context)
-        html = render_template("mail/invitation.html", **context)
+    subject = translate(language, SUBJECT, inviter=inviter_name)
+    composed = compose(
+        "invitation", subject=subject, language=language, tenant=tenant, primary_domain=primary_domain,
+        inviter_name=inviter_name, inviter_mail=inviter_mail, custom_message=custom,
+        redirect_url=invitation.invite_redirect_url, redeem_url=redeem_url, block_url=block_url,
+    )
     cc = tuple(r["emailAddress"]["address"] for r in info.get("ccRecipients") or []
-               if r.get("emailAddress", {}).get("address"))
-    return ComposedMail(to=invitation.invited_user_email_address, subject=subject, text=text, html=html,
-                        language=language, reply_to=inviter_mail, cc=cc[:1])
+               if (r.get("emailAddress") or {}).get("address"))
+    return ComposedMail(to=invitation.invited_user_email_address, subject=subject, text=composed.text,
+                        html=composed.html, language=language, reply_to=inviter_mail, cc=cc[:1])

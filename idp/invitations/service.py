@@ -18,12 +18,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from idp import audit, policy_store
+from idp import audit, mail, policy_store
 from idp.config import ConfigError, check_url_allowed
 from idp.db import scoped, utcnow
 from idp.directory import users
 from idp.directory.emails import normalize_email, validate_address, validate_invitable_address
 from idp.errors import Conflict, Forbidden, NotFound, ValidationError
+from idp.invitations.links import block_url
+from idp.invitations.mail import compose_invitation
 from idp.invitations.model import InvitationRequest, InvitationResult, Inviter
 from idp.invitations.tickets import new_ticket, redeem_url, ticket_digest
 from idp.models import Group, Invitation, InvitationBlock, Tenant, User
@@ -167,15 +169,46 @@ def invite(
     *,
     issuer: str,
     env: str = "development",
+    secret_key: str | None = None,
     now: datetime | None = None,
     ticket_lifetime: int | None = None,
 ) -> InvitationResult:
-    """Create (or re-issue, or reset) an invitation; the caller's transaction holds every row it writes."""
+    """Create (or re-issue, or reset) an invitation; the caller's transaction holds every row it writes,
+    the invitation mail included (``sendInvitationMessage``; ``secret_key`` signs its block link)."""
     now = now or utcnow()
     _validate_request(request, inviter, env=env)
+    if request.send_invitation_message and not secret_key:
+        raise ValueError("sending the invitation mail needs the secret key for its block link")
     if request.reset_redemption:
-        return _reset_redemption(db, tenant, request, inviter, issuer=issuer, env=env, now=now,
-                                 ticket_lifetime=ticket_lifetime)
+        result = _reset_redemption(db, tenant, request, inviter, issuer=issuer, env=env, now=now,
+                                   ticket_lifetime=ticket_lifetime)
+    else:
+        result = _invite(db, tenant, request, inviter, issuer=issuer, now=now, ticket_lifetime=ticket_lifetime)
+    if request.send_invitation_message:
+        _send_invitation_mail(db, tenant, result, inviter, issuer=issuer, secret_key=secret_key or "")
+    return result
+
+
+def _send_invitation_mail(db: Session, tenant: Tenant, result: InvitationResult, inviter: Inviter, *, issuer: str,
+                          secret_key: str) -> None:
+    """Into the outbox in the invitation's own transaction, unless the invitee blocked this tenant (decision 8)."""
+    address = result.invitation.invited_user_email_address
+    if is_blocked_by_invitee(db, tenant, address):
+        result.warnings.append(f"{address} has blocked invitations from {tenant.display_name}; no mail was sent")
+        return
+    composed = compose_invitation(
+        tenant, result.invitation, inviter=inviter.user, redeem_url=result.redeem_url,
+        block_url=block_url(issuer, secret_key, tenant.id, address),
+    )
+    mail.enqueue(db, to=composed.to, subject=composed.subject, text=composed.text, html=composed.html,
+                 cc=composed.cc[0] if composed.cc else None, reply_to=composed.reply_to, tenant_id=tenant.id,
+                 kind="invitation")
+
+
+def _invite(
+    db: Session, tenant: Tenant, request: InvitationRequest, inviter: Inviter, *, issuer: str, now: datetime,
+    ticket_lifetime: int | None,
+) -> InvitationResult:
     address = validate_invitable_address(request.invited_user_email_address, field="invitedUserEmailAddress")
     check_invitation_policy(db, tenant, inviter, address)
     existing = users.find_users_by_email(db, tenant, address)
@@ -200,14 +233,10 @@ def invite(
         )
     invitation, url = _new_invitation(db, tenant, user, request, inviter, address, issuer=issuer, now=now,
                                       ticket_lifetime=ticket_lifetime)
-    warnings: list[str] = []
-    if request.send_invitation_message and is_blocked_by_invitee(db, tenant, address):
-        warnings.append(f"{address} has blocked invitations from {tenant.display_name}; no mail was sent")
     audit.record(db, tenant_id=tenant.id, actor=inviter.actor, activity="Invite external user",
                  target_type="user", target_id=user.id,
                  details={"invitationId": invitation.id, "email": address, "reinvite": reused})
-    return InvitationResult(invitation=invitation, user=user, redeem_url=url, warnings=warnings,
-                            reused_existing_user=reused)
+    return InvitationResult(invitation=invitation, user=user, redeem_url=url, reused_existing_user=reused)
 
 
 def _reset_redemption(

@@ -34,6 +34,8 @@ def enqueue(
     subject: str,
     text: str,
     html: str | None = None,
+    cc: str | None = None,
+    reply_to: str | None = None,
     tenant_id: str | None = None,
     kind: str = "message",
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
@@ -41,6 +43,8 @@ def enqueue(
 ) -> OutboxMessage:
     """Add a message to the outbox inside the caller's transaction: it is sent only if that transaction commits."""
     address = validate_address(to, field="to")
+    cc = validate_address(cc, field="cc") if cc else None
+    reply_to = validate_address(reply_to, field="reply_to") if reply_to else None
     subject = " ".join((subject or "").split())
     if not subject:
         raise ValidationError("a message needs a subject", field="subject")
@@ -53,6 +57,8 @@ def enqueue(
         tenant_id=tenant_id,
         kind=kind,
         to_address=address,
+        cc_address=cc,
+        reply_to=reply_to,
         subject=subject,
         text_body=text,
         html_body=html,

@@ -6,6 +6,7 @@ import smtplib
 import ssl
 import sys
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from typing import Protocol, TextIO
 
@@ -23,13 +24,21 @@ class Transport(Protocol):
         """End a delivery round (release connections)."""
 
 
+SMTP_POLICY = SMTP.clone(max_line_length=998)
+
+
 def build_message(row: OutboxMessage, mail_from: str) -> EmailMessage:
     """The MIME message of an outbox row: a text part, plus an HTML alternative when the row has one.
     ``Message-ID`` is derived from the row id so a re-send after a crash is recognisably the same message."""
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "portico.invalid"
-    message = EmailMessage()
+    # Long subjects are not folded right after "Subject:", which some parsers read back with a leading space.
+    message = EmailMessage(policy=SMTP_POLICY)
     message["From"] = mail_from
     message["To"] = row.to_address
+    if row.cc_address:
+        message["Cc"] = row.cc_address
+    if row.reply_to:
+        message["Reply-To"] = row.reply_to
     message["Subject"] = row.subject
     message["Date"] = format_datetime(row.created_at)
     message["Message-ID"] = f"<{row.id}@{domain}>"

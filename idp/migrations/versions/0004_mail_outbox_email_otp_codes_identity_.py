@@ -70,6 +70,8 @@ def upgrade() -> None:
     sa.Column('subject', sa.String(length=998), nullable=False),
     sa.Column('text_body', sa.Text(), nullable=False),
     sa.Column('html_body', sa.Text(), nullable=True),
+    sa.Column('cc_address', sa.String(length=320), nullable=True),
+    sa.Column('reply_to', sa.String(length=320), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('max_attempts', sa.Integer(), nullable=False),
