@@ -12,14 +12,18 @@ from sqlalchemy.orm import Session
 
 from idp import audit
 from idp.db import across_tenants, scoped
+from idp.errors import Conflict, NotFound
 from idp.models import PolicyDocument, Tenant, TenantDomain
 from idp.policy import (
     SYSTEM_DEFAULT,
+    CrossTenantAccessPolicy,
     DefaultConfiguration,
     EffectiveConfiguration,
     ExternalCollaborationSettings,
     PartnerConfiguration,
     may_change,
+    may_delete_partner,
+    reset_to_system_default,
     resolve,
 )
 from idp.policy.administration import PolicyObject
@@ -27,6 +31,7 @@ from idp.policy.administration import PolicyObject
 EXTERNAL_COLLABORATION = "externalCollaboration"
 CROSS_TENANT_DEFAULT = "crossTenantAccessDefault"
 CROSS_TENANT_PARTNER = "crossTenantAccessPartner"
+CROSS_TENANT_POLICY = "crossTenantAccessPolicy"
 
 
 def _document(db: Session, tenant_id: str, kind: str, key: str = "") -> PolicyDocument | None:
@@ -86,3 +91,91 @@ def home_tenant_of(db: Session, email: str) -> Tenant | None:
     row = db.scalar(across_tenants(TenantDomain).where(TenantDomain.name == domain,
                                                        TenantDomain.is_verified.is_(True)))
     return db.get(Tenant, row.tenant_id) if row is not None else None
+
+
+# -- cross-tenant access settings (§5): writes ------------------------------------------------------------------
+def _authorise(roles: Iterable[str] | None) -> None:
+    if roles is not None:
+        may_change("crossTenantAccessPolicy", roles).raise_if_denied()
+
+
+def cross_tenant_policy(db: Session, tenant: Tenant) -> CrossTenantAccessPolicy:
+    row = _document(db, tenant.id, CROSS_TENANT_POLICY)
+    return CrossTenantAccessPolicy() if row is None else CrossTenantAccessPolicy.from_graph(row.document)
+
+
+def update_cross_tenant_policy(db: Session, tenant: Tenant, patch: object, *, roles: Iterable[str] | None,
+                               actor: str) -> CrossTenantAccessPolicy:
+    _authorise(roles)
+    updated = CrossTenantAccessPolicy.from_graph(patch, base=cross_tenant_policy(db, tenant))
+    _store(db, tenant, CROSS_TENANT_POLICY, updated.to_graph(), actor=actor)
+    return updated
+
+
+def update_cross_tenant_default(db: Session, tenant: Tenant, patch: object, *, roles: Iterable[str] | None,
+                                actor: str) -> DefaultConfiguration:
+    _authorise(roles)
+    updated = DefaultConfiguration.from_graph(patch, base=cross_tenant_default(db, tenant))
+    for partner in list_cross_tenant_partners(db, tenant):  # partners inherit: they must stay consistent
+        PartnerConfiguration.from_graph({}, default=updated, base=partner)
+    _store(db, tenant, CROSS_TENANT_DEFAULT, updated.to_graph(), actor=actor)
+    return updated
+
+
+def reset_cross_tenant_default(db: Session, tenant: Tenant, *, roles: Iterable[str] | None, actor: str) -> None:
+    """``resetToSystemDefault``: the §5.2 values, ``isServiceDefault`` true again."""
+    _authorise(roles)
+    restored = reset_to_system_default()
+    for partner in list_cross_tenant_partners(db, tenant):
+        PartnerConfiguration.from_graph({}, default=restored, base=partner)
+    row = _document(db, tenant.id, CROSS_TENANT_DEFAULT)
+    if row is not None:
+        db.delete(row)
+        db.flush()
+    audit.record(db, tenant_id=tenant.id, actor=actor, activity="Reset cross-tenant access default",
+                 target_type="policy")
+
+
+def list_cross_tenant_partners(db: Session, tenant: Tenant) -> list[PartnerConfiguration]:
+    rows = db.scalars(scoped(PolicyDocument, tenant.id).where(PolicyDocument.kind == CROSS_TENANT_PARTNER)
+                      .order_by(PolicyDocument.key))
+    default = cross_tenant_default(db, tenant)
+    return [PartnerConfiguration.from_graph(row.document, default=default) for row in rows]
+
+
+def get_cross_tenant_partner(db: Session, tenant: Tenant, partner_tenant_id: str) -> PartnerConfiguration:
+    partner = cross_tenant_partner(db, tenant, partner_tenant_id)
+    if partner is None:
+        raise NotFound(f"no partner configuration for {partner_tenant_id!r}", field="tenantId")
+    return partner
+
+
+def create_cross_tenant_partner(db: Session, tenant: Tenant, document: object, *, roles: Iterable[str] | None,
+                                actor: str) -> PartnerConfiguration:
+    _authorise(roles)
+    partner = PartnerConfiguration.from_graph(document, default=cross_tenant_default(db, tenant))
+    if _document(db, tenant.id, CROSS_TENANT_PARTNER, partner.tenant_id) is not None:
+        raise Conflict(f"a partner configuration for {partner.tenant_id!r} already exists", field="tenantId")
+    _store(db, tenant, CROSS_TENANT_PARTNER, partner.to_graph(), actor=actor, key=partner.tenant_id)
+    return partner
+
+
+def update_cross_tenant_partner(db: Session, tenant: Tenant, partner_tenant_id: str, patch: object, *,
+                                roles: Iterable[str] | None, actor: str) -> PartnerConfiguration:
+    _authorise(roles)
+    current = get_cross_tenant_partner(db, tenant, partner_tenant_id)
+    updated = PartnerConfiguration.from_graph(patch, default=cross_tenant_default(db, tenant), base=current)
+    _store(db, tenant, CROSS_TENANT_PARTNER, updated.to_graph(), actor=actor, key=partner_tenant_id)
+    return updated
+
+
+def delete_cross_tenant_partner(db: Session, tenant: Tenant, partner_tenant_id: str, *,
+                                roles: Iterable[str] | None, actor: str) -> None:
+    _authorise(roles)
+    partner = get_cross_tenant_partner(db, tenant, partner_tenant_id)
+    may_delete_partner(partner).raise_if_denied()
+    row = _document(db, tenant.id, CROSS_TENANT_PARTNER, partner_tenant_id)
+    db.delete(row)
+    db.flush()
+    audit.record(db, tenant_id=tenant.id, actor=actor, activity="Delete cross-tenant access partner",
+                 target_type="policy", details={"tenantId": partner_tenant_id})

@@ -133,3 +133,13 @@ class ExternalCollaborationSettings(BaseModel):
     emailOtpForGuests: bool
     selfServiceSignUp: SelfServiceSignUp
     allowExternalUsersToLeave: bool
+
+
+class CrossTenantAccessDocument(BaseModel):
+    """A cross-tenant access policy object in its Graph shape (§5.1); validated by ``idp.policy``."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class CrossTenantPartnerList(BaseModel):
+    value: list[CrossTenantAccessDocument]
