@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from idp import audit
-from idp.db import across_tenants, scoped
+from idp.db import across_tenants, new_id, scoped
 from idp.errors import Conflict, NotFound
 from idp.models import PolicyDocument, Tenant, TenantDomain
 from idp.policy import (
     SYSTEM_DEFAULT,
+    ConditionalAccessPolicy,
     CrossTenantAccessPolicy,
     DefaultConfiguration,
     EffectiveConfiguration,
@@ -32,6 +33,7 @@ EXTERNAL_COLLABORATION = "externalCollaboration"
 CROSS_TENANT_DEFAULT = "crossTenantAccessDefault"
 CROSS_TENANT_PARTNER = "crossTenantAccessPartner"
 CROSS_TENANT_POLICY = "crossTenantAccessPolicy"
+CONDITIONAL_ACCESS = "conditionalAccess"
 
 
 def _document(db: Session, tenant_id: str, kind: str, key: str = "") -> PolicyDocument | None:
@@ -179,3 +181,71 @@ def delete_cross_tenant_partner(db: Session, tenant: Tenant, partner_tenant_id: 
     db.flush()
     audit.record(db, tenant_id=tenant.id, actor=actor, activity="Delete cross-tenant access partner",
                  target_type="policy", details={"tenantId": partner_tenant_id})
+
+
+# -- conditional access policies (§8) ---------------------------------------------------------------------------
+def _ca_authorise(roles: Iterable[str] | None) -> None:
+    if roles is not None:
+        may_change("conditionalAccessPolicies", roles).raise_if_denied()
+
+
+def _ca_graph(row: PolicyDocument) -> dict:
+    created = row.document.get("createdDateTime")
+    return row.document | {"createdDateTime": created,
+                           "modifiedDateTime": row.modified_at.isoformat().replace("+00:00", "Z")}
+
+
+def conditional_access_policies(db: Session, tenant: Tenant) -> list[ConditionalAccessPolicy]:
+    """Every stored policy, enabled, disabled and report-only, for the sign-in decision."""
+    rows = db.scalars(scoped(PolicyDocument, tenant.id).where(PolicyDocument.kind == CONDITIONAL_ACCESS)
+                      .order_by(PolicyDocument.key))
+    return [ConditionalAccessPolicy.from_graph(_strip(row.document), id=row.key) for row in rows]
+
+
+def _strip(document: dict) -> dict:
+    return {k: v for k, v in document.items() if k not in ("createdDateTime", "modifiedDateTime")}
+
+
+def list_conditional_access(db: Session, tenant: Tenant) -> list[dict]:
+    rows = db.scalars(scoped(PolicyDocument, tenant.id).where(PolicyDocument.kind == CONDITIONAL_ACCESS)
+                      .order_by(PolicyDocument.key))
+    return [_ca_graph(row) for row in rows]
+
+
+def _ca_row(db: Session, tenant: Tenant, policy_id: str) -> PolicyDocument:
+    row = _document(db, tenant.id, CONDITIONAL_ACCESS, policy_id)
+    if row is None:
+        raise NotFound(f"no conditional access policy {policy_id!r}", field="id")
+    return row
+
+
+def get_conditional_access(db: Session, tenant: Tenant, policy_id: str) -> dict:
+    return _ca_graph(_ca_row(db, tenant, policy_id))
+
+
+def create_conditional_access(db: Session, tenant: Tenant, document: object, *, roles: Iterable[str] | None,
+                              actor: str, now_iso: str) -> dict:
+    _ca_authorise(roles)
+    policy = ConditionalAccessPolicy.from_graph(document, id=new_id())
+    _store(db, tenant, CONDITIONAL_ACCESS, policy.to_graph() | {"createdDateTime": now_iso}, actor=actor,
+           key=policy.id)
+    return get_conditional_access(db, tenant, policy.id)
+
+
+def update_conditional_access(db: Session, tenant: Tenant, policy_id: str, patch: object, *,
+                              roles: Iterable[str] | None, actor: str) -> None:
+    _ca_authorise(roles)
+    row = _ca_row(db, tenant, policy_id)
+    current = ConditionalAccessPolicy.from_graph(_strip(row.document), id=policy_id)
+    updated = ConditionalAccessPolicy.from_graph(patch, base=current)
+    _store(db, tenant, CONDITIONAL_ACCESS, updated.to_graph() | {"createdDateTime": row.document.get(
+        "createdDateTime")}, actor=actor, key=policy_id)
+
+
+def delete_conditional_access(db: Session, tenant: Tenant, policy_id: str, *, roles: Iterable[str] | None,
+                              actor: str) -> None:
+    _ca_authorise(roles)
+    db.delete(_ca_row(db, tenant, policy_id))
+    db.flush()
+    audit.record(db, tenant_id=tenant.id, actor=actor, activity="Delete conditional access policy",
+                 target_type="policy", details={"id": policy_id})

@@ -29,6 +29,7 @@ def openapi() -> Response:
     return jsonify(build_openapi(f"{issuer()}/api/v1"))
 
 
+from idp.api import conditional_access as _conditional_access  # noqa: E402,F401
 from idp.api import cross_tenant as _cross_tenant  # noqa: E402,F401
 from idp.api import invitations as _invitations  # noqa: E402,F401  (registers the routes)
 from idp.api import policies as _policies  # noqa: E402,F401

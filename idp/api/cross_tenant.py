@@ -47,14 +47,14 @@ def _roles(caller: Inviter) -> frozenset[str] | None:
 
 
 @blueprint.get(BASE)
-def get_policy() -> dict:
+def get_cross_tenant_policy() -> dict:
     _read()
     policy = policy_store.cross_tenant_policy(request_db(), current_tenant())
     return {"id": "crossTenantAccessPolicy"} | policy.to_graph()
 
 
 @blueprint.patch(BASE)
-def patch_policy() -> Response | tuple[dict, int]:
+def patch_cross_tenant_policy() -> Response | tuple[dict, int]:
     body = _body()
     return _write(lambda c: policy_store.update_cross_tenant_policy(
         request_db(), current_tenant(), body, roles=_roles(c), actor=c.actor))

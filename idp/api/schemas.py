@@ -135,11 +135,12 @@ class ExternalCollaborationSettings(BaseModel):
     allowExternalUsersToLeave: bool
 
 
-class CrossTenantAccessDocument(BaseModel):
-    """A cross-tenant access policy object in its Graph shape (§5.1); validated by ``idp.policy``."""
+class PolicyDocumentShape(BaseModel):
+    """A policy object in its Graph shape (cross-tenant access §5.1, conditional access §8); validated by
+    ``idp.policy``, which names the offending field in a 400."""
 
     model_config = ConfigDict(extra="allow")
 
 
-class CrossTenantPartnerList(BaseModel):
-    value: list[CrossTenantAccessDocument]
+class PolicyList(BaseModel):
+    value: list[PolicyDocumentShape]
