@@ -49,10 +49,22 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     app.teardown_appcontext(close_request_db)
 
     from idp.health import blueprint as health_blueprint
+    from idp.oidc.provider import init_provider
+    from idp.oidc.views import blueprint as oidc_blueprint
+    from idp.oidc.views import metadata_blueprint as oauth_metadata_blueprint
+    from idp.oidc.views import pages as oidc_pages_blueprint
+    from idp.signin.steps import init_routes as init_signin_routes
+    from idp.signin.views import blueprint as signin_blueprint
     from idp.wellknown import jwks_blueprint, pages_blueprint
 
     app.register_blueprint(health_blueprint)
     app.register_blueprint(jwks_blueprint)
     app.register_blueprint(pages_blueprint)
+    init_provider(app)
+    init_signin_routes(app)
+    app.register_blueprint(oidc_blueprint)
+    app.register_blueprint(oidc_pages_blueprint)
+    app.register_blueprint(oauth_metadata_blueprint)
+    app.register_blueprint(signin_blueprint)
     _register_error_pages(app)
     return app

@@ -3,6 +3,15 @@
 from idp.models.application import AppAssignment, Application, ApplicationOwner, ApplicationSecret
 from idp.models.audit import AuditEvent
 from idp.models.group import Group, GroupMember, GroupOwner
+from idp.models.oidc import (
+    AuthorizationCode,
+    ConsentGrant,
+    RefreshToken,
+    RevokedAccessToken,
+    SsoSession,
+    SsoSessionClient,
+    UsedClientAssertion,
+)
 from idp.models.role import DIRECTORY_ROLES, DirectoryRoleAssignment
 from idp.models.tenant import Tenant, TenantDomain
 from idp.models.user import User, UserIdentity, UserOtherMail, UserSponsor
@@ -14,12 +23,19 @@ __all__ = [
     "ApplicationOwner",
     "ApplicationSecret",
     "AuditEvent",
+    "SsoSessionClient",
+    "SsoSession",
+    "RevokedAccessToken",
+    "RefreshToken",
+    "ConsentGrant",
+    "AuthorizationCode",
     "DirectoryRoleAssignment",
     "Group",
     "GroupMember",
     "GroupOwner",
     "Tenant",
     "TenantDomain",
+    "UsedClientAssertion",
     "User",
     "UserIdentity",
     "UserOtherMail",

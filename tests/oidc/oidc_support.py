@@ -1,0 +1,98 @@
+"""Helpers for the OpenID provider tests: relying-party applications and browser-like steps."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from flask.testing import FlaskClient
+
+from idp.db import Database
+from idp.directory import applications
+from idp.models import Application, Tenant
+
+PASSWORD = "correct horse battery staple"
+REDIRECT_URI = "http://127.0.0.1:8765/callback"
+
+
+@dataclass
+class RelyingParty:
+    tenant: Tenant
+    client_id: str
+    client_secret: str | None
+    redirect_uri: str
+    application_id: str
+
+
+def make_rp(database: Database, tenant: Tenant, *, first_party: bool = True, public: bool = False,
+            scopes: list[str] | None = None, grant_types: list[str] | None = None,
+            **columns: Any) -> RelyingParty:
+    with database.transaction() as s:
+        created = applications.create_application(
+            s, tenant, name="Relying party", redirect_uris=[REDIRECT_URI],
+            post_logout_redirect_uris=["http://127.0.0.1:8765/"],
+            grant_types=grant_types or ["authorization_code", "refresh_token"],
+            scopes=scopes or ["openid", "profile", "email", "offline_access"], public=public,
+            first_party=first_party,
+        )
+        app: Application = created.application
+        for name, value in columns.items():
+            setattr(app, name, value)
+        return RelyingParty(tenant, app.client_id, created.client_secret, REDIRECT_URI, app.id)
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def query_of(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def authorize_params(rp: RelyingParty, challenge: str | None = None, **extra: str) -> dict[str, str]:
+    params = {"response_type": "code", "client_id": rp.client_id, "redirect_uri": rp.redirect_uri,
+              "scope": "openid profile email offline_access", "state": "st-123", "nonce": "n-456"}
+    if challenge:
+        params.update(code_challenge=challenge, code_challenge_method="S256")
+    params.update(extra)
+    return params
+
+
+def sign_in(client: FlaskClient, location: str, email: str = "ada@contoso.com",
+            password: str = PASSWORD) -> Any:
+    """Follow a redirect to the sign-in page and submit it; returns the response to the form post."""
+    page = client.get(location)
+    assert page.status_code == 200, page.text
+    request_id = parse_qs(urlsplit(location).query).get("request", [""])[0]
+    return client.post(urlsplit(location).path + (f"?request={request_id}" if request_id else ""), data={
+        "csrf_token": csrf_token(page.text), "request_id": request_id, "email": email, "password": password,
+    })
+
+
+def login_and_get_code(client: FlaskClient, rp: RelyingParty, challenge: str | None = None,
+                       **extra: str) -> dict[str, str]:
+    """Run the front channel to the redirect back to the RP; returns the callback's query parameters."""
+    slug = rp.tenant.slug
+    response = client.get(f"/{slug}/authorize", query_string=authorize_params(rp, challenge, **extra))
+    if "/login" in response.headers.get("Location", ""):
+        response = sign_in(client, response.headers["Location"])
+        assert response.status_code == 302, response.text
+        response = client.get(response.headers["Location"])
+    assert response.status_code == 302, response.text
+    location = response.headers["Location"]
+    assert location.startswith(rp.redirect_uri), location
+    return query_of(location)
