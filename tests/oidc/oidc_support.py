@@ -8,7 +8,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 from flask.testing import FlaskClient
 
@@ -96,3 +96,72 @@ def login_and_get_code(client: FlaskClient, rp: RelyingParty, challenge: str | N
     location = response.headers["Location"]
     assert location.startswith(rp.redirect_uri), location
     return query_of(location)
+
+
+class LiveServer:
+    """A Portico app on a real loopback HTTP server in a thread; its base URL is the server's own address."""
+
+    def __init__(self, settings: Any, configure: Any = None) -> None:
+        import threading
+
+        from werkzeug.serving import make_server
+
+        from idp import create_app
+
+        self._app: Any = None
+        self.server = make_server("127.0.0.1", 0, self._dispatch, threaded=True)
+        self.base_url = f"http://127.0.0.1:{self.server.port}"
+        self.app = create_app(settings.with_overrides(base_url=self.base_url))
+        self._app = self.app
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def _dispatch(self, environ: Any, start_response: Any) -> Any:
+        return self._app(environ, start_response)
+
+    def issuer(self, slug: str) -> str:
+        return f"{self.base_url}/{slug}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.app.extensions["portico"].database.dispose()
+
+
+class Recorder:
+    """A loopback HTTP endpoint that records form POSTs (a relying party's back-channel logout URI)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from werkzeug.serving import make_server
+        from werkzeug.wrappers import Request, Response
+
+        self.posts: list[dict[str, str]] = []
+
+        @Request.application
+        def app(request: Request) -> Response:
+            self.posts.append(request.form.to_dict())
+            return Response("", 200)
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.port}/backchannel"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def browser_sign_in(browser: Any, authorize_url: str, email: str, password: str) -> str:
+    """Drive the front channel with a requests.Session; returns the redirect back to the relying party."""
+    response = browser.get(authorize_url, allow_redirects=False)
+    assert response.status_code == 302, response.text
+    login_url = urljoin(authorize_url, response.headers["Location"])
+    if "/login" in login_url:
+        page = browser.get(login_url)
+        request_id = parse_qs(urlsplit(login_url).query)["request"][0]
+        response = browser.post(login_url, data={"csrf_token": csrf_token(page.text), "request_id": request_id,
+                                                  "email": email, "password": password}, allow_redirects=False)
+        assert response.status_code == 302, response.text
+        response = browser.get(urljoin(login_url, response.headers["Location"]), allow_redirects=False)
+        assert response.status_code == 302, response.text
+    return response.headers["Location"]
