@@ -65,7 +65,7 @@ def query_of(location: str) -> dict[str, str]:
 
 def authorize_params(rp: RelyingParty, challenge: str | None = None, **extra: str) -> dict[str, str]:
     params = {"response_type": "code", "client_id": rp.client_id, "redirect_uri": rp.redirect_uri,
-              "scope": "openid profile email offline_access", "state": "st-123", "nonce": "n-456"}
+              "scope": "openid profile email offline_access", "state": "st-123", "nonce": secrets.token_urlsafe(8)}
     if challenge:
         params.update(code_challenge=challenge, code_challenge_method="S256")
     params.update(extra)
