@@ -19,6 +19,7 @@ from authlib.oauth2.rfc6749 import (
     InvalidGrantError,
     InvalidRequestError,
     InvalidScopeError,
+    OAuth2Error,
     OAuth2Payload,
     OAuth2Request,
     TokenMixin,
@@ -455,6 +456,12 @@ class PorticoAuthorizationServer(AuthorizationServer):
         if isinstance(request, OAuth2Request):
             return request
         return super().create_oauth2_request(request)
+
+    def handle_error_response(self, request: Any, error: OAuth2Error) -> Any:
+        """Every ``invalid_client`` is a 401 with ``WWW-Authenticate`` (RFC 6749 §5.2), whatever the method."""
+        if error.error == "invalid_client":
+            error.status_code = 401
+        return super().handle_error_response(request, error)
 
     @staticmethod
     def _query_client(client_id: str) -> Client | None:

@@ -175,6 +175,10 @@ def authorize() -> Response | str | tuple[str, int]:
             pending.mark(resume_id, requested_at=int(time.time()))
         return redirect(url_for("signin.login", request=request_id))
 
+    if waiting.get("denied"):
+        pending.drop(resume_id)
+        return _oauth_error(AccessDeniedError(redirect_uri=grant.redirect_uri, state=oauth_request.payload.state),
+                            params)
     application: Application = grant.request.client.app
     scopes = scope_to_list(grant.request.scope) or []
     consented = waiting.get("consented", False)
@@ -187,10 +191,6 @@ def authorize() -> Response | str | tuple[str, int]:
         request_id = resume_id or pending.save(params)
         return redirect(url_for("oidc_pages.consent", request=request_id))
 
-    if waiting.get("denied"):
-        pending.drop(resume_id)
-        return _oauth_error(AccessDeniedError(redirect_uri=grant.redirect_uri, state=oauth_request.payload.state),
-                            params)
     oauth_request.sso_session = session
     response = server().create_authorization_response(oauth_request, grant_user=user, grant=grant)
     if response.status_code == 302:
