@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     app.extensions[EXTENSION_KEY] = Runtime(settings=settings, database=Database(settings.database_url), keys=keys)
     app.teardown_appcontext(close_request_db)
 
+    from idp.demo_rp import init_demo
     from idp.health import blueprint as health_blueprint
     from idp.oidc.provider import init_provider
     from idp.oidc.views import blueprint as oidc_blueprint
@@ -66,5 +67,6 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     app.register_blueprint(oidc_pages_blueprint)
     app.register_blueprint(oauth_metadata_blueprint)
     app.register_blueprint(signin_blueprint)
+    init_demo(app)
     _register_error_pages(app)
     return app
