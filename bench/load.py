@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
+import json
 import multiprocessing
 import re
 import secrets
@@ -12,7 +14,7 @@ import statistics
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urljoin, urlsplit
 
 import requests
 
@@ -68,10 +70,33 @@ def login(session: requests.Session, target: Target) -> dict[str, Any]:
     return tokens.json()
 
 
+class KeepAlive:
+    """A bare keep-alive HTTP/1.1 connection: the token scenarios use it so the client's own cost stays small
+    next to the server's (both share this machine's CPUs)."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+
+    def post_form(self, path: str, data: dict[str, str], client: tuple[str, str]) -> tuple[int, bytes]:
+        credentials = base64.b64encode(f"{quote(client[0])}:{quote(client[1])}".encode()).decode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {credentials}"}
+        try:
+            self.connection.request("POST", path, urlencode(data), headers)
+            response = self.connection.getresponse()
+            return response.status, response.read()
+        except (OSError, http.client.HTTPException):
+            self.connection.close()
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            raise
+
+
 def _worker(args: tuple[str, Target, float]) -> tuple[list[float], int]:
     scenario, target, duration = args
     session = requests.Session()
-    token_url = f"{target.url}/{TENANT}/token"
+    connection = KeepAlive(target.url)
+    token_path = f"/{TENANT}/token"
     latencies: list[float] = []
     errors = 0
     refresh_token = login(session, target)["refresh_token"] if scenario == "refresh_token" else ""
@@ -80,18 +105,18 @@ def _worker(args: tuple[str, Target, float]) -> tuple[list[float], int]:
         start = time.perf_counter()
         try:
             if scenario == "client_credentials":
-                response = session.post(token_url, auth=target.cc_client,
-                                        data={"grant_type": "client_credentials", "scope": "scim.read"})
-                ok = response.status_code == 200
+                status, _body = connection.post_form(token_path, {"grant_type": "client_credentials",
+                                                                  "scope": "scim.read"}, target.cc_client)
+                ok = status == 200
             elif scenario == "refresh_token":
-                response = session.post(token_url, auth=target.web_client,
-                                        data={"grant_type": "refresh_token", "refresh_token": refresh_token})
-                ok = response.status_code == 200
+                status, body = connection.post_form(token_path, {"grant_type": "refresh_token",
+                                                                 "refresh_token": refresh_token}, target.web_client)
+                ok = status == 200
                 if ok:
-                    refresh_token = response.json()["refresh_token"]
+                    refresh_token = json.loads(body)["refresh_token"]
             else:
                 ok = "id_token" in login(session, target)
-        except (requests.RequestException, AssertionError, KeyError):
+        except (requests.RequestException, OSError, http.client.HTTPException, AssertionError, KeyError):
             ok = False
         if ok:
             latencies.append(time.perf_counter() - start)
