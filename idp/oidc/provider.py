@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2.rfc6749 import (
     AuthorizationCodeMixin,
     ClientMixin,
@@ -33,6 +34,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import OpenIDCode
 from flask import Flask
+from flask import request as flask_request
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session
 
@@ -194,6 +196,22 @@ class AuthorizationRequest(OAuth2Request):
     @property
     def form(self) -> dict[str, str]:
         return {}
+
+
+def public_url() -> str:
+    """The request's URL as clients see it: ``PORTICO_BASE_URL`` + path + query.
+
+    Behind a TLS-terminating proxy the app sees plain http on an internal host, and Authlib refuses any
+    OAuth request whose URL is not https (or loopback). The public base URL is configuration, so use it."""
+    query = flask_request.query_string.decode("latin-1")
+    return runtime().settings.base_url + flask_request.path + (f"?{query}" if query else "")
+
+
+class PublicFlaskRequest(FlaskOAuth2Request):
+    def __init__(self, request: Any) -> None:
+        OAuth2Request.__init__(self, request.method, public_url(), headers=request.headers)
+        self._request = request
+        self.payload = FlaskOAuth2Payload(request)
 
 
 class _ParamsPayload(OAuth2Payload):
@@ -452,10 +470,11 @@ class PorticoAuthorizationServer(AuthorizationServer):
         self.register_endpoint(Revocation)
 
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
-        """Accept a prepared request (an authorization request resumed after sign-in or consent)."""
+        """Accept a prepared request (an authorization request resumed after sign-in or consent); otherwise
+        wrap Flask's request under its public URL (see :func:`public_url`)."""
         if isinstance(request, OAuth2Request):
             return request
-        return super().create_oauth2_request(request)
+        return PublicFlaskRequest(flask_request)
 
     def handle_error_response(self, request: Any, error: OAuth2Error) -> Any:
         """Every ``invalid_client`` is a 401 with ``WWW-Authenticate`` (RFC 6749 §5.2), whatever the method."""

@@ -30,6 +30,7 @@ from idp.oidc.provider import (
     DEFAULT_ACR,
     AuthorizationRequest,
     enabled_user,
+    public_url,
     resource_protector,
     server,
     session_user,
@@ -143,7 +144,7 @@ def authorize() -> Response | str | tuple[str, int]:
         return _error_page("This sign-in request has expired. Go back to the application and sign in again.")
     params: dict[str, list[str]] = waiting["params"] if waiting else request.values.to_dict(flat=False)
     waiting = waiting or {}
-    oauth_request = AuthorizationRequest(request.url, params, request.headers)
+    oauth_request = AuthorizationRequest(public_url(), params, request.headers)
     session = current_session(tenant)
     user = session_user(session)
     prompts = set((oauth_request.payload.data.get("prompt") or "").split())

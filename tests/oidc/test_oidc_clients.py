@@ -247,3 +247,24 @@ def test_tokens_issued_before_key_rotation_still_validate_from_the_jwks(settings
         assert jwt.decode(after["access_token"], jwks).header["kid"] != old_kid
     finally:
         app.extensions["portico"].database.dispose()
+
+
+def test_behind_a_tls_proxy_the_public_base_url_is_used(settings, database, contoso, member) -> None:  # type: ignore[no-untyped-def]
+    """Production: the app sees plain http on an internal host; the issuer is https from PORTICO_BASE_URL."""
+    app = create_app(settings.with_overrides(env="production", base_url="https://id.contoso.example"))
+    try:
+        client = app.test_client()
+        scim = _scim_client(database, contoso)
+        internal = {"base_url": "http://portico.internal:8000"}
+        response = client.post("/contoso/token", data={"grant_type": "client_credentials", "scope": "scim.read"},
+                               auth=(scim.client_id, scim.client_secret), **internal)
+        assert response.status_code == 200, response.text
+        claims = verify_access_token(app.extensions["portico"].keys, response.json["access_token"],
+                                     issuer="https://id.contoso.example/contoso", audience=None)
+        assert claims["iss"] == "https://id.contoso.example/contoso"
+        rp = make_rp(database, contoso)
+        bad = client.get("/contoso/authorize", query_string=authorize_params(rp, prompt="none"), **internal)
+        assert bad.headers["Location"].startswith(rp.redirect_uri)
+        assert query_of(bad.headers["Location"])["iss"] == "https://id.contoso.example/contoso"
+    finally:
+        app.extensions["portico"].database.dispose()
