@@ -451,6 +451,25 @@ def keys_retire(ctx: Context, kid: str | None, as_json: bool) -> None:
     _print_keys(as_json, _store(ctx).retire(kid))
 
 
+# -- oidc -------------------------------------------------------------------------------------------------
+@main.group()
+def oidc() -> None:
+    """OpenID provider housekeeping."""
+
+
+@oidc.command("purge")
+@json_option
+@pass_context
+@handles_errors
+def oidc_purge(ctx: Context, as_json: bool) -> None:
+    """Delete expired codes, refresh tokens, sessions and revocation entries (safe to run from cron)."""
+    from idp.oidc.store import purge_expired
+
+    with ctx.transaction() as session:
+        counts = purge_expired(session)
+    emit(as_json, counts, ", ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
 

@@ -11,8 +11,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from idp.db import scoped, utcnow
@@ -293,3 +294,27 @@ def claim_assertion_jti(db: Session, tenant_id: str, client_id: str, jti: str, e
         existing.expires_at = expires_at
     db.flush()
     return True
+
+
+# -- housekeeping ------------------------------------------------------------------------------------------
+CODE_RETENTION = timedelta(days=1)  # used codes are kept a day past expiry so a late replay still revokes
+
+
+def purge_expired(db: Session, now: datetime | None = None) -> dict[str, int]:
+    """Delete rows nothing can use any more; returns how many of each kind went."""
+    now = now or utcnow()
+    counts: dict[str, int] = {}
+    plans: list[tuple[str, Any, Any]] = [
+        ("authorization_codes", AuthorizationCode, AuthorizationCode.expires_at < now - CODE_RETENTION),
+        ("refresh_tokens", RefreshToken, RefreshToken.expires_at < now),
+        ("revoked_access_tokens", RevokedAccessToken, RevokedAccessToken.expires_at < now),
+        ("used_client_assertions", UsedClientAssertion, UsedClientAssertion.expires_at < now),
+        ("sso_sessions", SsoSession, or_(SsoSession.expires_at < now, SsoSession.ended_at < now - CODE_RETENTION)),
+    ]
+    for name, model, condition in plans:
+        if model is SsoSession:
+            doomed = select(SsoSession.id).where(condition)
+            db.execute(delete(SsoSessionClient).where(SsoSessionClient.session_id.in_(doomed)))
+        result = db.execute(delete(model).where(condition))
+        counts[name] = result.rowcount  # type: ignore[attr-defined]
+    return counts
