@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from idp.db import scoped, utcnow
 from idp.models import (
+    AppAssignment,
     Application,
     AuthorizationCode,
     ConsentGrant,
+    GroupMember,
     RefreshToken,
     RevokedAccessToken,
     SsoSession,
@@ -237,6 +239,21 @@ def end_session(db: Session, session: SsoSession) -> list[Application]:
     apps = list(db.scalars(scoped(Application, session.tenant_id).where(Application.id.in_(app_ids))))
     db.flush()
     return apps
+
+
+# -- access -----------------------------------------------------------------------------------------------
+def may_sign_in(db: Session, application: Application, user_id: str) -> bool:
+    """When the application requires assignment, the user (directly or through a group) must be assigned.
+    Direct group membership only; nested groups are not expanded."""
+    if not application.assignment_required:
+        return True
+    groups = select(GroupMember.group_id).where(GroupMember.tenant_id == application.tenant_id,
+                                               GroupMember.user_id == user_id)
+    stmt = scoped(AppAssignment, application.tenant_id).where(
+        AppAssignment.application_id == application.id,
+        or_(AppAssignment.user_id == user_id, AppAssignment.group_id.in_(groups)),
+    ).with_only_columns(AppAssignment.id).limit(1)
+    return db.scalar(stmt) is not None
 
 
 # -- consent -----------------------------------------------------------------------------------------------

@@ -181,6 +181,11 @@ def authorize() -> Response | str | tuple[str, int]:
         return _oauth_error(AccessDeniedError(redirect_uri=grant.redirect_uri, state=oauth_request.payload.state),
                             params)
     application: Application = grant.request.client.app
+    if not store.may_sign_in(request_db(), application, user.id):
+        pending.drop(resume_id)
+        return _oauth_error(AccessDeniedError(
+            "You are not assigned to this application. Ask your administrator for access.",
+            redirect_uri=grant.redirect_uri, state=oauth_request.payload.state), params)
     scopes = scope_to_list(grant.request.scope) or []
     consented = waiting.get("consented", False)
     if not application.is_first_party and not consented and (

@@ -17,10 +17,12 @@ from oidc_support import (
     make_rp,
     pkce_pair,
     query_of,
+    sign_in,
 )
 
 from idp import create_app
 from idp.db import Database
+from idp.directory import applications, groups, users
 from idp.keys import KeyStore
 from idp.models import Tenant
 from idp.tokens import token_scopes, verify_access_token
@@ -143,8 +145,6 @@ def test_third_party_app_asks_consent_remembers_it_and_it_can_be_revoked(client,
     rp = make_rp(database, contoso, first_party=False)
     params = authorize_params(rp)
     response = client.get("/contoso/authorize", query_string=params)
-    from oidc_support import sign_in
-
     response = client.get(sign_in(client, response.headers["Location"]).headers["Location"])
     assert "/contoso/consent" in response.headers["Location"]
     page = client.get(response.headers["Location"])
@@ -170,8 +170,6 @@ def test_third_party_app_asks_consent_remembers_it_and_it_can_be_revoked(client,
 
 
 def test_denied_consent_returns_access_denied(client, database, contoso, member) -> None:  # type: ignore[no-untyped-def]
-    from oidc_support import sign_in
-
     rp = make_rp(database, contoso, first_party=False)
     response = client.get("/contoso/authorize", query_string=authorize_params(rp))
     consent_url = client.get(sign_in(client, response.headers["Location"]).headers["Location"]).headers["Location"]
@@ -268,3 +266,19 @@ def test_behind_a_tls_proxy_the_public_base_url_is_used(settings, database, cont
         assert query_of(bad.headers["Location"])["iss"] == "https://id.contoso.example/contoso"
     finally:
         app.extensions["portico"].database.dispose()
+
+
+def test_assignment_required_lets_only_assigned_users_and_groups_in(client, database, contoso, member) -> None:  # type: ignore[no-untyped-def]
+    rp = make_rp(database, contoso, assignment_required=True)
+    first = client.get("/contoso/authorize", query_string=authorize_params(rp))
+    denied = client.get(sign_in(client, first.headers["Location"]).headers["Location"])
+    query = query_of(denied.headers["Location"])
+    assert query["error"] == "access_denied" and "not assigned" in query["error_description"]
+
+    with database.transaction() as s:
+        tenant = s.merge(contoso)
+        group = groups.create_group(s, tenant, "App users")
+        groups.add_member(s, tenant, group, users.get_user(s, tenant, member))
+        applications.assign(s, tenant, applications.get_application(s, tenant, rp.application_id), group)
+    allowed = client.get("/contoso/authorize", query_string=authorize_params(rp))
+    assert "code" in query_of(allowed.headers["Location"])
