@@ -256,6 +256,13 @@ def may_sign_in(db: Session, application: Application, user_id: str) -> bool:
     return db.scalar(stmt) is not None
 
 
+def end_user_sessions(db: Session, tenant_id: str, user_id: str) -> list[tuple[SsoSession, list[Application]]]:
+    """Revoke every live SSO session of a user (an administrator's "sign out everywhere")."""
+    live = db.scalars(scoped(SsoSession, tenant_id).where(SsoSession.user_id == user_id,
+                                                         SsoSession.ended_at.is_(None)))
+    return [(session, end_session(db, session)) for session in list(live)]
+
+
 # -- consent -----------------------------------------------------------------------------------------------
 def has_consent(db: Session, tenant_id: str, user_id: str, application_id: str, scopes: list[str]) -> bool:
     grant = db.scalar(scoped(ConsentGrant, tenant_id).where(
