@@ -61,8 +61,10 @@ class SsoSessionClient(Base):
 
 class AuthorizationCode(Base):
     __tablename__ = "authorization_codes"
-    __table_args__ = (UniqueConstraint("code_hash"), _app_fk(), _user_fk(), Index("ix_authorization_codes_user",
-                                                                                     "user_id"))
+    __table_args__ = (
+        UniqueConstraint("code_hash"), _app_fk(), _user_fk(), Index("ix_authorization_codes_user", "user_id"),
+        Index("ix_authorization_codes_app_nonce", "application_id", "nonce"),  # nonce replay check
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(String(36), index=True, nullable=False)

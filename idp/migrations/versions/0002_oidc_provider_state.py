@@ -69,6 +69,7 @@ def upgrade() -> None:
     with op.batch_alter_table('authorization_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_authorization_codes_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index('ix_authorization_codes_user', ['user_id'], unique=False)
+        batch_op.create_index('ix_authorization_codes_app_nonce', ['application_id', 'nonce'], unique=False)
 
     op.create_table('consent_grants',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -168,6 +169,7 @@ def downgrade() -> None:
     op.drop_table('consent_grants')
     with op.batch_alter_table('authorization_codes', schema=None) as batch_op:
         batch_op.drop_index('ix_authorization_codes_user')
+        batch_op.drop_index('ix_authorization_codes_app_nonce')
         batch_op.drop_index(batch_op.f('ix_authorization_codes_tenant_id'))
 
     op.drop_table('authorization_codes')
