@@ -165,3 +165,30 @@ def browser_sign_in(browser: Any, authorize_url: str, email: str, password: str)
         response = browser.get(urljoin(login_url, response.headers["Location"]), allow_redirects=False)
         assert response.status_code == 302, response.text
     return response.headers["Location"]
+
+
+def exchange_code(client: FlaskClient, rp: RelyingParty, code: str, verifier: str | None = None) -> Any:
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri}
+    if verifier:
+        data["code_verifier"] = verifier
+    return client.post(f"/{rp.tenant.slug}/token", data=data, auth=(rp.client_id, rp.client_secret))
+
+
+def refresh(client: FlaskClient, rp: RelyingParty, refresh_token: str) -> Any:
+    return client.post(f"/{rp.tenant.slug}/token", data={"grant_type": "refresh_token",
+                                                         "refresh_token": refresh_token},
+                       auth=(rp.client_id, rp.client_secret))
+
+
+def signed_in_tokens(client: FlaskClient, rp: RelyingParty) -> dict[str, Any]:
+    """Sign in through the front channel and exchange the code: the RP's token response."""
+    response = exchange_code(client, rp, login_and_get_code(client, rp)["code"])
+    assert response.status_code == 200, response.text
+    return response.json
+
+
+def assert_signed_out(client: FlaskClient, rp: RelyingParty, tokens: dict[str, Any]) -> None:
+    """No SSO session any more (prompt=none fails) and the session's refresh token is dead."""
+    silent = client.get(f"/{rp.tenant.slug}/authorize", query_string=authorize_params(rp, prompt="none"))
+    assert query_of(silent.headers["Location"])["error"] == "login_required"
+    assert refresh(client, rp, tokens["refresh_token"]).json["error"] == "invalid_grant"

@@ -17,13 +17,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 @pytest.fixture
-def live(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    server = LiveServer(settings)
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def page() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from urllib.parse import urljoin
 
-import pytest
 import requests
 from oidc_support import LiveServer, csrf_token, query_of
 
 from idp.db import Database
 from idp.demo import CREDENTIALS_FILE, seed_demo
-
-
-@pytest.fixture
-def live(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    server = LiveServer(settings)
-    yield server
-    server.close()
 
 
 def test_demo_relying_party_signs_in_through_portico_and_shows_claims(live: LiveServer, database: Database) -> None:

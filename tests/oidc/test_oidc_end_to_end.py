@@ -20,13 +20,6 @@ from idp.models import Tenant
 
 
 @pytest.fixture
-def live(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    server = LiveServer(settings)
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def recorder() -> Iterator[Recorder]:
     rec = Recorder()
     yield rec

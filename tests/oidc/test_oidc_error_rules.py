@@ -5,25 +5,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask.testing import FlaskClient
-from oidc_support import RelyingParty, authorize_params, login_and_get_code, pkce_pair, query_of, sign_in
+from oidc_support import (
+    RelyingParty,
+    authorize_params,
+    exchange_code,
+    login_and_get_code,
+    pkce_pair,
+    query_of,
+    refresh,
+    sign_in,
+)
 from sqlalchemy import update
 
 from idp.db import Database
 from idp.models import SsoSession
 
 ISSUER = "http://127.0.0.1:5000/contoso"
-
-
-def _exchange(client: FlaskClient, rp: RelyingParty, code: str, verifier: str | None = None):  # type: ignore[no-untyped-def]
-    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": rp.redirect_uri}
-    if verifier:
-        data["code_verifier"] = verifier
-    return client.post("/contoso/token", data=data, auth=(rp.client_id, rp.client_secret))
-
-
-def _refresh(client: FlaskClient, rp: RelyingParty, refresh_token: str):  # type: ignore[no-untyped-def]
-    return client.post("/contoso/token", data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-                       auth=(rp.client_id, rp.client_secret))
 
 
 def _introspect(client: FlaskClient, rp: RelyingParty, token: str) -> dict:  # type: ignore[type-arg]
@@ -55,27 +52,27 @@ def test_other_errors_redirect_with_error_description_state_and_iss(client, rp, 
 def test_replayed_code_is_invalid_grant_and_revokes_the_tokens_it_produced(client, rp, member) -> None:  # type: ignore[no-untyped-def]
     verifier, challenge = pkce_pair()
     code = login_and_get_code(client, rp, challenge)["code"]
-    first = _exchange(client, rp, code, verifier)
+    first = exchange_code(client, rp, code, verifier)
     assert first.status_code == 200
     assert _introspect(client, rp, first.json["access_token"])["active"] is True
 
-    replay = _exchange(client, rp, code, verifier)
+    replay = exchange_code(client, rp, code, verifier)
     assert replay.status_code == 400 and replay.json["error"] == "invalid_grant"
     assert _introspect(client, rp, first.json["access_token"]) == {"active": False}
-    assert _refresh(client, rp, first.json["refresh_token"]).json["error"] == "invalid_grant"
+    assert refresh(client, rp, first.json["refresh_token"]).json["error"] == "invalid_grant"
     userinfo = client.get("/contoso/userinfo", headers={"Authorization": f"Bearer {first.json['access_token']}"})
     assert userinfo.status_code == 401
 
 
 def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(client, rp, member) -> None:  # type: ignore[no-untyped-def]
     verifier, challenge = pkce_pair()
-    tokens = _exchange(client, rp, login_and_get_code(client, rp, challenge)["code"], verifier).json
-    rotated = _refresh(client, rp, tokens["refresh_token"])
+    tokens = exchange_code(client, rp, login_and_get_code(client, rp, challenge)["code"], verifier).json
+    rotated = refresh(client, rp, tokens["refresh_token"])
     assert rotated.status_code == 200 and rotated.json["refresh_token"] != tokens["refresh_token"]
 
-    reuse = _refresh(client, rp, tokens["refresh_token"])
+    reuse = refresh(client, rp, tokens["refresh_token"])
     assert reuse.status_code == 400 and reuse.json["error"] == "invalid_grant"
-    assert _refresh(client, rp, rotated.json["refresh_token"]).json["error"] == "invalid_grant"
+    assert refresh(client, rp, rotated.json["refresh_token"]).json["error"] == "invalid_grant"
     assert _introspect(client, rp, rotated.json["access_token"]) == {"active": False}
 
 
@@ -139,4 +136,4 @@ def test_codes_live_at_most_60_seconds(client, rp, member, database: Database) -
         row = s.query(AuthorizationCode).one()
         assert row.expires_at - row.created_at <= timedelta(seconds=60)
         row.expires_at = row.created_at - timedelta(seconds=1)
-    assert _exchange(client, rp, code).json["error"] == "invalid_grant"
+    assert exchange_code(client, rp, code).json["error"] == "invalid_grant"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from click.testing import CliRunner
-from oidc_support import login_and_get_code
+from oidc_support import assert_signed_out, login_and_get_code, signed_in_tokens
 from sqlalchemy import func, select
 
 from idp.cli import main
@@ -38,37 +38,20 @@ def test_purge_removes_only_rows_nothing_can_use(client, rp, member, database: D
         assert s.scalar(select(func.count()).select_from(SsoSession)) == 0
 
 
-def test_portico_oidc_purge_command(settings, database: Database, contoso, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_portico_oidc_purge_command(cli_env, database: Database, contoso) -> None:  # type: ignore[no-untyped-def]
     with database.transaction() as s:
         store.revoke_access_token(s, contoso.id, "old-jti", utcnow() - timedelta(minutes=1))
-    monkeypatch.setenv("PORTICO_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("PORTICO_KEYS_DIR", str(settings.keys_dir))
-    monkeypatch.setenv("PORTICO_INSTANCE_DIR", str(settings.instance_dir))
     result = CliRunner().invoke(main, ["oidc", "purge", "--json"])
     assert result.exit_code == 0, result.output
     assert '"revoked_access_tokens": 1' in result.output
 
 
-def test_portico_oidc_revoke_sessions_signs_a_user_out_everywhere(client, rp, member, settings,
-                                                                  monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from oidc_support import authorize_params, query_of
-
-    code = login_and_get_code(client, rp)["code"]
-    tokens = client.post("/contoso/token", data={"grant_type": "authorization_code", "code": code,
-                                                 "redirect_uri": rp.redirect_uri},
-                         auth=(rp.client_id, rp.client_secret)).json
-    monkeypatch.setenv("PORTICO_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("PORTICO_KEYS_DIR", str(settings.keys_dir))
-    monkeypatch.setenv("PORTICO_INSTANCE_DIR", str(settings.instance_dir))
+def test_portico_oidc_revoke_sessions_signs_a_user_out_everywhere(client, rp, member, cli_env) -> None:  # type: ignore[no-untyped-def]
+    tokens = signed_in_tokens(client, rp)
     result = CliRunner().invoke(main, ["oidc", "revoke-sessions", "--tenant", "contoso", "--user",
                                        "ada@contoso.com", "--json"])
     assert result.exit_code == 0, result.output
     assert '"sessions": 1' in result.output
-    silent = client.get("/contoso/authorize", query_string=authorize_params(rp, prompt="none"))
-    assert query_of(silent.headers["Location"])["error"] == "login_required"
-    refresh = client.post("/contoso/token", data={"grant_type": "refresh_token",
-                                                  "refresh_token": tokens["refresh_token"]},
-                          auth=(rp.client_id, rp.client_secret))
-    assert refresh.json["error"] == "invalid_grant"
+    assert_signed_out(client, rp, tokens)
     unknown = CliRunner().invoke(main, ["oidc", "revoke-sessions", "--tenant", "contoso", "--user", "nobody@x.y"])
     assert unknown.exit_code == 2
