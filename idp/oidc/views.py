@@ -153,9 +153,12 @@ def authorize() -> Response | str | tuple[str, int]:
         bad_max_age = False
     except ValueError:
         max_age, bad_max_age = None, True
+    hint = oauth_request.payload.data.get("id_token_hint")
+    hint_claims = _read_id_token_hint(hint) if hint else None
     decision = decide_authentication(
         prompts=prompts, max_age=max_age, auth_time=session.auth_time if session and user else None,
         requested_at=waiting.get("requested_at"), now=int(time.time()),
+        hinted_subject=hint_claims.get("sub") if hint_claims else None, session_subject=user.id if user else None,
     )
     end_user = None if decision.login_required else user
     try:
@@ -166,6 +169,9 @@ def authorize() -> Response | str | tuple[str, int]:
             raise InvalidRequestError(f"response_mode {mode!r} is not supported", redirect_uri=grant.redirect_uri)
         if bad_max_age:
             raise InvalidRequestError("max_age must be a non-negative integer", redirect_uri=grant.redirect_uri)
+        if hint and hint_claims is None:
+            raise InvalidRequestError("id_token_hint is not an ID token of this issuer",
+                                      redirect_uri=grant.redirect_uri)
     except OAuth2Error as error:
         error.state = oauth_request.payload.state
         return _oauth_error(error, params)

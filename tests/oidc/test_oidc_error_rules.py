@@ -137,3 +137,26 @@ def test_codes_live_at_most_60_seconds(client, rp, member, database: Database) -
         assert row.expires_at - row.created_at <= timedelta(seconds=60)
         row.expires_at = row.created_at - timedelta(seconds=1)
     assert exchange_code(client, rp, code).json["error"] == "invalid_grant"
+
+
+def test_id_token_hint_of_another_user_is_login_required_for_prompt_none(client, app, rp, member,
+                                                                         database: Database) -> None:  # type: ignore[no-untyped-def]
+    from oidc_support import PASSWORD, signed_in_tokens
+
+    from idp.directory import users
+
+    ada_tokens = signed_in_tokens(client, rp)
+    own = client.get("/contoso/authorize", query_string=authorize_params(
+        rp, prompt="none", id_token_hint=ada_tokens["id_token"]))
+    assert "code" in query_of(own.headers["Location"])
+
+    with database.transaction() as s:
+        users.create_member(s, s.merge(rp.tenant), "bob@contoso.com", password=PASSWORD)
+    other_browser = app.test_client()
+    first = other_browser.get("/contoso/authorize", query_string=authorize_params(rp))
+    sign_in(other_browser, first.headers["Location"], email="bob@contoso.com")
+    silent = other_browser.get("/contoso/authorize", query_string=authorize_params(
+        rp, prompt="none", id_token_hint=ada_tokens["id_token"]))
+    assert query_of(silent.headers["Location"])["error"] == "login_required"
+    garbage = client.get("/contoso/authorize", query_string=authorize_params(rp, id_token_hint="not.a.token"))
+    assert query_of(garbage.headers["Location"])["error"] == "invalid_request"
