@@ -51,8 +51,15 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     init_babel(app)
 
     from idp.api import blueprint as api_blueprint
+    from idp.demo_rp import init_demo
     from idp.health import blueprint as health_blueprint
     from idp.invitations.views import blueprint as invitation_pages_blueprint
+    from idp.oidc.provider import init_provider
+    from idp.oidc.views import blueprint as oidc_blueprint
+    from idp.oidc.views import metadata_blueprint as oauth_metadata_blueprint
+    from idp.oidc.views import pages as oidc_pages_blueprint
+    from idp.signin.steps import init_routes as init_signin_routes
+    from idp.signin.views import blueprint as signin_blueprint
     from idp.wellknown import jwks_blueprint, pages_blueprint
 
     app.register_blueprint(health_blueprint)
@@ -64,5 +71,12 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
         from idp.mail.views import blueprint as dev_mail_blueprint
 
         app.register_blueprint(dev_mail_blueprint)
+    init_provider(app)
+    init_signin_routes(app)
+    app.register_blueprint(oidc_blueprint)
+    app.register_blueprint(oidc_pages_blueprint)
+    app.register_blueprint(oauth_metadata_blueprint)
+    app.register_blueprint(signin_blueprint)
+    init_demo(app)
     _register_error_pages(app)
     return app

@@ -609,6 +609,44 @@ def keys_retire(ctx: Context, kid: str | None, as_json: bool) -> None:
     _print_keys(as_json, _store(ctx).retire(kid))
 
 
+# -- oidc -------------------------------------------------------------------------------------------------
+@main.group()
+def oidc() -> None:
+    """OpenID provider housekeeping."""
+
+
+@oidc.command("purge")
+@json_option
+@pass_context
+@handles_errors
+def oidc_purge(ctx: Context, as_json: bool) -> None:
+    """Delete expired codes, refresh tokens, sessions and revocation entries (safe to run from cron)."""
+    from idp.oidc.store import purge_expired
+
+    with ctx.transaction() as session:
+        counts = purge_expired(session)
+    emit(as_json, counts, ", ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
+@oidc.command("revoke-sessions")
+@tenant_option
+@click.option("--user", "user_ref", required=True, help="User id, UPN or email address.")
+@json_option
+@pass_context
+@handles_errors
+def oidc_revoke_sessions(ctx: Context, tenant_slug: str, user_ref: str, as_json: bool) -> None:
+    """Sign a user out everywhere: end their SSO sessions, revoke their refresh tokens, notify the apps."""
+    from idp.oidc.logout import notify_relying_parties
+    from idp.oidc.store import end_user_sessions
+
+    with ctx.transaction() as session:
+        t = tenants.get_tenant(session, tenant_slug)
+        ended = end_user_sessions(session, t.id, resolve_user(session, t, user_ref).id)
+    keys, issuer = KeyStore(ctx.settings.keys_dir), ctx.settings.issuer_for(tenant_slug)
+    notified = {sso.id: notify_relying_parties(keys, issuer, apps, sso) for sso, apps in ended}
+    emit(as_json, {"sessions": len(ended), "backchannel": notified}, f"ended {len(ended)} session(s)")
+
+
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
 

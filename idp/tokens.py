@@ -30,8 +30,23 @@ class InvalidToken(Exception):
     """The bearer token is malformed, badly signed, expired, revoked or meant for someone else."""
 
 
+#: Scopes of Portico's own APIs; a token carrying any of them is always meant for the issuer (audience).
+PORTICO_API_SCOPES = frozenset({"scim.read", "scim.write"})
+
+
 def portico_api_audience(issuer: str) -> str:
     return issuer
+
+
+def access_token_audience(issuer: str, configured: str | None, scopes: Iterable[str]) -> str | list[str]:
+    """The ``aud`` of an access token: the application's configured audience, plus the issuer itself whenever
+    the token is for Portico's APIs (API scopes, or ``openid`` for UserInfo) or no audience is configured."""
+    wanted = set(scopes)
+    audiences = [configured] if configured else []
+    if not audiences or wanted & PORTICO_API_SCOPES or "openid" in wanted:
+        audiences.append(portico_api_audience(issuer))
+    unique = list(dict.fromkeys(audiences))
+    return unique[0] if len(unique) == 1 else unique
 
 
 def issue_access_token(

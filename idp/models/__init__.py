@@ -6,6 +6,15 @@ from idp.models.group import Group, GroupMember, GroupOwner
 from idp.models.identity_provider import PROVIDER_TYPES, IdentityProvider, IdentityProviderDomain
 from idp.models.invitation import Invitation, InvitationBlock
 from idp.models.mail import OutboxMessage
+from idp.models.oidc import (
+    AuthorizationCode,
+    ConsentGrant,
+    RefreshToken,
+    RevokedAccessToken,
+    SsoSession,
+    SsoSessionClient,
+    UsedClientAssertion,
+)
 from idp.models.otp import EmailOtpCode
 from idp.models.policy_document import PolicyDocument
 from idp.models.role import DIRECTORY_ROLES, DirectoryRoleAssignment
@@ -20,6 +29,12 @@ __all__ = [
     "ApplicationOwner",
     "ApplicationSecret",
     "AuditEvent",
+    "SsoSessionClient",
+    "SsoSession",
+    "RevokedAccessToken",
+    "RefreshToken",
+    "ConsentGrant",
+    "AuthorizationCode",
     "DirectoryRoleAssignment",
     "EmailOtpCode",
     "Group",
@@ -33,6 +48,7 @@ __all__ = [
     "PolicyDocument",
     "Tenant",
     "TenantDomain",
+    "UsedClientAssertion",
     "User",
     "UserIdentity",
     "UserOtherMail",

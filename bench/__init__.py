@@ -1,0 +1,1 @@
+"""Benchmarks of Portico over real HTTP (``python -m bench`` / ``make bench``)."""

@@ -1,0 +1,150 @@
+"""The client side of the benchmark: one process drives one scenario for a fixed time (importable, so the
+``spawn`` start method of multiprocessing can run it)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import json
+import multiprocessing
+import re
+import secrets
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode, urljoin, urlsplit
+
+import requests
+
+TENANT = "bench"
+REDIRECT_URI = "https://rp.bench.invalid/callback"
+PASSWORD = "bench-password-0123456789"
+EMAIL = "member@bench.example"
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str  # where the server listens (loopback)
+    cc_client: tuple[str, str]
+    web_client: tuple[str, str]
+
+
+# -- client side ----------------------------------------------------------------------------------------
+def _unsecure_cookies(session: requests.Session) -> None:
+    """Forward the server's Secure cookies over the loopback hop (see the module docstring)."""
+    for cookie in session.cookies:
+        cookie.secure = False
+
+
+def _pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    return verifier, base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def login(session: requests.Session, target: Target) -> dict[str, Any]:
+    """One full authorization-code login with PKCE, as a browser plus relying party would do it."""
+    session.cookies.clear()
+    issuer_path = f"{target.url}/{TENANT}"
+    verifier, challenge = _pkce()
+    response = session.get(f"{issuer_path}/authorize", allow_redirects=False, params={
+        "response_type": "code", "client_id": target.web_client[0], "redirect_uri": REDIRECT_URI,
+        "scope": "openid profile email offline_access", "state": secrets.token_urlsafe(8),
+        "nonce": secrets.token_urlsafe(8), "code_challenge": challenge, "code_challenge_method": "S256"})
+    _unsecure_cookies(session)
+    login_url = urljoin(target.url, response.headers["Location"])
+    page = session.get(login_url)
+    _unsecure_cookies(session)
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+    assert csrf, "no CSRF token on the sign-in page"
+    response = session.post(login_url, allow_redirects=False, data={
+        "csrf_token": csrf.group(1), "request_id": parse_qs(urlsplit(login_url).query)["request"][0],
+        "email": EMAIL, "password": PASSWORD})
+    _unsecure_cookies(session)
+    response = session.get(urljoin(target.url, response.headers["Location"]), allow_redirects=False)
+    code = parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
+    tokens = session.post(f"{issuer_path}/token", auth=target.web_client, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": verifier})
+    tokens.raise_for_status()
+    return tokens.json()
+
+
+class KeepAlive:
+    """A bare keep-alive HTTP/1.1 connection: the token scenarios use it so the client's own cost stays small
+    next to the server's (both share this machine's CPUs)."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+
+    def post_form(self, path: str, data: dict[str, str], client: tuple[str, str]) -> tuple[int, bytes]:
+        credentials = base64.b64encode(f"{quote(client[0])}:{quote(client[1])}".encode()).decode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {credentials}"}
+        try:
+            self.connection.request("POST", path, urlencode(data), headers)
+            response = self.connection.getresponse()
+            return response.status, response.read()
+        except (OSError, http.client.HTTPException):
+            self.connection.close()
+            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            raise
+
+
+def _worker(args: tuple[str, Target, float]) -> tuple[list[float], int]:
+    scenario, target, duration = args
+    session = requests.Session()
+    connection = KeepAlive(target.url)
+    token_path = f"/{TENANT}/token"
+    latencies: list[float] = []
+    errors = 0
+    refresh_token = login(session, target)["refresh_token"] if scenario == "refresh_token" else ""
+    end = time.perf_counter() + duration
+    while time.perf_counter() < end:
+        start = time.perf_counter()
+        try:
+            if scenario == "client_credentials":
+                status, _body = connection.post_form(token_path, {"grant_type": "client_credentials",
+                                                                  "scope": "scim.read"}, target.cc_client)
+                ok = status == 200
+            elif scenario == "refresh_token":
+                status, body = connection.post_form(token_path, {"grant_type": "refresh_token",
+                                                                 "refresh_token": refresh_token}, target.web_client)
+                ok = status == 200
+                if ok:
+                    refresh_token = json.loads(body)["refresh_token"]
+            else:
+                ok = "id_token" in login(session, target)
+        except (requests.RequestException, OSError, http.client.HTTPException, AssertionError, KeyError):
+            ok = False
+        if ok:
+            latencies.append(time.perf_counter() - start)
+        else:
+            errors += 1
+            if scenario == "refresh_token":
+                refresh_token = login(session, target)["refresh_token"]
+    return latencies, errors
+
+
+def run_scenario(scenario: str, target: Target, clients: int, duration: float) -> dict[str, Any]:
+    with multiprocessing.get_context("spawn").Pool(clients) as pool:
+        started = time.perf_counter()
+        results = pool.map(_worker, [(scenario, target, duration)] * clients)
+        elapsed = time.perf_counter() - started
+    latencies = sorted(x for lat, _ in results for x in lat)
+    errors = sum(e for _, e in results)
+    # throughput over the measured window (each client ran for `duration`, after its own warm-up)
+    rate = len(latencies) / duration if latencies else 0.0
+    return {
+        "scenario": scenario, "count": len(latencies), "errors": errors, "rate": rate, "elapsed": elapsed,
+        "p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99),
+    }
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0] * 1000
+    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1] * 1000

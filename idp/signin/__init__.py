@@ -1,0 +1,1 @@
+"""The browser sign-in journey. Today: members with email + password; the guest journey adds routes."""
