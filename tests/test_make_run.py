@@ -51,10 +51,10 @@ def start_and_fetch_jwks(clone: Path, port: int, log: Path) -> tuple[dict, str]:
             if proc.poll() is not None:
                 pytest.fail(f"make run exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
             try:
-                response = requests.get(f"http://127.0.0.1:{port}/contoso/.well-known/jwks.json", timeout=2)
+                response = requests.get(f"http://127.0.0.1:{port}/contoso/.well-known/jwks.json", timeout=10)
                 if response.status_code == 200:
                     return response.json(), log.read_text()
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a worker still booting
                 pass
             time.sleep(0.5)
         pytest.fail(f"make run did not serve in time:\n{log.read_text()[-3000:]}")
