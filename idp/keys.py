@@ -141,19 +141,28 @@ class KeyStore:
             for kid in doomed:
                 (self.directory / f"{kid}.pem").unlink(missing_ok=True)
             self._loaded_mtime = None
-            self._reload_if_changed()
+            self._entries = []
             return new_entries
 
     # -- operations --------------------------------------------------------------------------------------
+    def _missing(self, entries: list[KeyInfo]) -> list[tuple[str, str]]:
+        return [(alg, status) for alg in ALGORITHMS for status in ("active", "next")
+                if not any(e.alg == alg and e.status == status for e in entries)]
+
     def ensure(self) -> list[KeyInfo]:
-        """Create whatever is missing: an active and a next key for each algorithm. Safe to repeat."""
+        """Create whatever is missing: an active and a next key for each algorithm. Safe to repeat, and cheap
+        when nothing is missing (keys are then loaded lazily, on first use)."""
+        try:
+            current = self._read_manifest()
+        except KeyStoreError:
+            current = []
+        if current and not self._missing(current):
+            return current
 
         def change(entries: list[KeyInfo]) -> tuple[list[KeyInfo], list[str]]:
             result = list(entries)
-            for alg in ALGORITHMS:
-                for status in ("active", "next"):
-                    if not any(e.alg == alg and e.status == status for e in result):
-                        result.append(self._new_key(alg, status))
+            for alg, status in self._missing(entries):
+                result.append(self._new_key(alg, status))
             return result, []
 
         return self._mutate(change)

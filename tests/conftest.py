@@ -114,6 +114,23 @@ def contoso(database: Database) -> Tenant:
 
 
 @pytest.fixture
+def mint(app: Flask, contoso: Tenant):
+    """Bearer headers for contoso's API: ``mint(*scopes, subject=, tenant=, issuer=)`` signs an access token as the
+    tenant's token endpoint would (``subject`` equal to the client id means app-only)."""
+    from idp.runtime import runtime
+    from idp.tokens import issue_access_token
+
+    def make(*scopes: str, subject: str = "automation", tenant: Tenant = contoso,
+             issuer: str | None = None) -> dict[str, str]:
+        iss = issuer or f"http://127.0.0.1:5000/{tenant.slug}"
+        token, _ = issue_access_token(runtime(app).keys, issuer=iss, tenant_id=tenant.id, subject=subject,
+                                      client_id="automation", audience=iss, scopes=scopes)
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
 def fabrikam(database: Database) -> Tenant:
     with database.transaction() as s:
         return tenants.create_tenant(s, "fabrikam", "Fabrikam", domain_suffix=SUFFIX,

@@ -4,15 +4,12 @@ the sign-in decision."""
 from __future__ import annotations
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from idp import policy_store
 from idp.db import Database
 from idp.directory import roles, users
 from idp.models import Tenant
-from idp.runtime import runtime
-from idp.tokens import issue_access_token
 
 ISSUER = "http://127.0.0.1:5000/contoso"
 BASE = "/contoso/api/v1/identity/conditionalAccess/policies"
@@ -27,16 +24,6 @@ MFA_FOR_GUESTS = {
     },
     "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
 }
-
-
-@pytest.fixture
-def mint(app: Flask, contoso: Tenant):
-    def make(*scopes: str, subject: str = "automation") -> dict[str, str]:
-        token, _ = issue_access_token(runtime(app).keys, issuer=ISSUER, tenant_id=contoso.id, subject=subject,
-                                      client_id="automation", audience=ISSUER, scopes=scopes)
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
 
 
 def test_create_read_update_delete(client: FlaskClient, mint, database: Database, contoso: Tenant) -> None:

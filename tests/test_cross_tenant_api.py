@@ -4,14 +4,11 @@ invitation check that reads what the API stored."""
 from __future__ import annotations
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from idp.db import Database
 from idp.directory import roles, users
 from idp.models import Tenant
-from idp.runtime import runtime
-from idp.tokens import issue_access_token
 
 ISSUER = "http://127.0.0.1:5000/contoso"
 BASE = "/contoso/api/v1/policies/crossTenantAccessPolicy"
@@ -19,16 +16,6 @@ BLOCK_ALL_USERS = {"usersAndGroups": {"accessType": "blocked",
                                       "targets": [{"target": "AllUsers", "targetType": "user"}]},
                    "applications": {"accessType": "blocked",
                                     "targets": [{"target": "AllApplications", "targetType": "application"}]}}
-
-
-@pytest.fixture
-def mint(app: Flask, contoso: Tenant):
-    def make(*scopes: str, subject: str = "automation") -> dict[str, str]:
-        token, _ = issue_access_token(runtime(app).keys, issuer=ISSUER, tenant_id=contoso.id, subject=subject,
-                                      client_id="automation", audience=ISSUER, scopes=scopes)
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
 
 
 @pytest.fixture

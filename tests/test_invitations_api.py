@@ -9,22 +9,9 @@ from flask.testing import FlaskClient
 from idp.db import Database
 from idp.directory import roles, users
 from idp.models import Invitation, Tenant, User
-from idp.runtime import runtime
-from idp.tokens import issue_access_token
 
 ISSUER = "http://127.0.0.1:5000/contoso"
 URL = "/contoso/api/v1/invitations"
-
-
-@pytest.fixture
-def mint(app: Flask, contoso: Tenant):
-    def make(scopes=("User.Invite.All",), *, subject="automation", tenant: Tenant = contoso,
-             issuer: str = ISSUER) -> dict[str, str]:
-        token, _ = issue_access_token(runtime(app).keys, issuer=issuer, tenant_id=tenant.id, subject=subject,
-                                      client_id="automation", audience=issuer, scopes=scopes)
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
 
 
 def post(client: FlaskClient, headers: dict[str, str], body: object):
@@ -33,7 +20,7 @@ def post(client: FlaskClient, headers: dict[str, str], body: object):
 
 def test_create_returns_201_with_the_graph_shape(client: FlaskClient, mint, database: Database,
                                                  contoso: Tenant) -> None:
-    response = post(client, mint(), {"invitedUserEmailAddress": "john@fabrikam.com",
+    response = post(client, mint("User.Invite.All"), {"invitedUserEmailAddress": "john@fabrikam.com",
                                       "inviteRedirectUrl": "https://app.example/"})
     assert response.status_code == 201, response.json
     body = response.json
@@ -51,15 +38,15 @@ def test_create_returns_201_with_the_graph_shape(client: FlaskClient, mint, data
         assert guest.external_user_state == "PendingAcceptance"
         assert guest.sponsors == []  # app-only caller: no inviter to default to
 
-    again = post(client, mint(), {"invitedUserEmailAddress": "John@Fabrikam.com",
+    again = post(client, mint("User.Invite.All"), {"invitedUserEmailAddress": "John@Fabrikam.com",
                                   "inviteRedirectUrl": "https://app.example/"})
     assert again.status_code == 201
     assert again.json["invitedUser"]["id"] == body["invitedUser"]["id"]
     assert again.json["inviteRedeemUrl"] != body["inviteRedeemUrl"]
 
-    listed = client.get(URL, headers=mint())
+    listed = client.get(URL, headers=mint("User.Invite.All"))
     assert listed.status_code == 200 and len(listed.json["value"]) == 2
-    one = client.get(f"{URL}/{body['id']}", headers=mint())
+    one = client.get(f"{URL}/{body['id']}", headers=mint("User.Invite.All"))
     assert one.status_code == 200 and one.json["id"] == body["id"] and one.json["inviteRedeemUrl"] is None
 
 
@@ -85,7 +72,7 @@ def test_create_returns_201_with_the_graph_shape(client: FlaskClient, mint, data
 )
 def test_bad_requests_are_400_graph_errors_and_write_nothing(client: FlaskClient, mint, database: Database,
                                                              body: dict, target: str) -> None:
-    response = post(client, mint(), body)
+    response = post(client, mint("User.Invite.All"), body)
     assert response.status_code == 400, response.json
     assert response.json["error"]["code"] == "BadRequest"
     assert response.json["error"]["target"] == target
@@ -95,7 +82,7 @@ def test_bad_requests_are_400_graph_errors_and_write_nothing(client: FlaskClient
 
 
 def test_not_json_is_a_400(client: FlaskClient, mint) -> None:
-    response = client.post(URL, data="nope", headers=mint() | {"Content-Type": "application/json"})
+    response = client.post(URL, data="nope", headers=mint("User.Invite.All") | {"Content-Type": "application/json"})
     assert response.status_code == 400 and response.json["error"]["code"] == "BadRequest"
 
 
@@ -106,9 +93,9 @@ def test_authentication_and_scopes(client: FlaskClient, mint, fabrikam: Tenant) 
     assert missing.json["error"]["code"] == "InvalidAuthenticationToken"
     garbage = post(client, {"Authorization": "Bearer nope"}, body)
     assert garbage.status_code == 401 and 'error="invalid_token"' in garbage.headers["WWW-Authenticate"]
-    wrong_scope = post(client, mint(("scim.read",)), body)
+    wrong_scope = post(client, mint("scim.read"), body)
     assert wrong_scope.status_code == 403 and wrong_scope.json["error"]["code"] == "Authorization_RequestDenied"
-    other_tenant = post(client, mint(tenant=fabrikam, issuer="http://127.0.0.1:5000/fabrikam"), body)
+    other_tenant = post(client, mint("User.Invite.All", tenant=fabrikam, issuer="http://127.0.0.1:5000/fabrikam"), body)
     assert other_tenant.status_code == 401
     assert client.get(URL).status_code == 401
 
@@ -122,11 +109,11 @@ def test_member_invites_need_a_global_administrator(client: FlaskClient, mint, d
         roles.assign_role(s, contoso, inviter, "Guest Inviter")
     body = {"invitedUserEmailAddress": "m@x.com", "inviteRedirectUrl": "https://a.example/",
             "invitedUserType": "Member"}
-    refused = post(client, mint(subject=inviter.id), body)
+    refused = post(client, mint("User.Invite.All", subject=inviter.id), body)
     assert refused.status_code == 403 and refused.json["error"]["target"].endswith("invitedUserType")
-    refused_app = post(client, mint(), body)
+    refused_app = post(client, mint("User.Invite.All"), body)
     assert refused_app.status_code == 403
-    accepted = post(client, mint(subject=admin.id), body)
+    accepted = post(client, mint("User.Invite.All", subject=admin.id), body)
     assert accepted.status_code == 201 and accepted.json["invitedUserType"] == "Member"
     with database.sessionmaker() as s:
         guest = users.get_user(s, contoso, accepted.json["invitedUser"]["id"])
@@ -136,13 +123,13 @@ def test_member_invites_need_a_global_administrator(client: FlaskClient, mint, d
 def test_existing_member_conflicts(client: FlaskClient, mint, database: Database, contoso: Tenant) -> None:
     with database.transaction() as s:
         users.create_member(s, contoso, "bob@contoso.com")
-    response = post(client, mint(), {"invitedUserEmailAddress": "bob@contoso.com",
+    response = post(client, mint("User.Invite.All"), {"invitedUserEmailAddress": "bob@contoso.com",
                                      "inviteRedirectUrl": "https://a.example/"})
     assert response.status_code == 409 and "already exists" in response.json["error"]["message"]
 
 
 def test_unknown_items_and_tenants(client: FlaskClient, mint) -> None:
-    assert client.get(f"{URL}/nope", headers=mint()).status_code == 404
+    assert client.get(f"{URL}/nope", headers=mint("User.Invite.All")).status_code == 404
     response = client.get("/nowhere/api/v1/invitations")
     assert response.status_code == 404 and response.json["error"]["code"] == "tenantNotFound"
 
