@@ -88,6 +88,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("patch", "/policies/externalCollaboration", "Update external collaboration settings (extension)",
               ("Policy.ReadWrite.Authorization",), schemas.ExternalCollaborationSettings,
               {204: None, 400: schemas.ErrorResponse, 403: schemas.ErrorResponse}),
+    Operation("get", "/auditLogs/signIns", "List sign-in log entries, newest first ($top, $filter on userId, "
+              "userPrincipalName, appId, outcome)", ("AuditLog.Read.All",), None,
+              {200: schemas.SignInList, 400: schemas.ErrorResponse, 401: schemas.ErrorResponse,
+               403: schemas.ErrorResponse}),
 )
 
 
@@ -131,6 +135,7 @@ def build_openapi(server_url: str, operations: tuple[Operation, ...] = OPERATION
                         "Policy.ReadWrite.Authorization": "Change external collaboration settings",
                         "Policy.ReadWrite.CrossTenantAccess": "Change cross-tenant access settings",
                         "Policy.ReadWrite.ConditionalAccess": "Change conditional access policies",
+                        "AuditLog.Read.All": "Read the sign-in log",
                     }}},
                 }
             },
