@@ -11,7 +11,7 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from journey_stub import install
+from mfa_journey_stub import install
 
 from idp.db import Database
 from idp.directory import users
