@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from idp import policy_store
+from idp import policy_store, signin_log
 from idp.db import scoped
 from idp.directory.roles import roles_of
 from idp.directory.tenants import find_tenant
 from idp.federation.discovery import upstreams_for
-from idp.models import GroupMember, Tenant, User
+from idp.models import GroupMember, SignInLogEntry, Tenant, User
 from idp.policy import SignInContext, SignInDecision, Subject, sign_in_decision
 from idp.policy.home_realm import MAIL_ISSUER
 
@@ -129,6 +129,31 @@ def check_sign_in(
     decision = sign_in_decision(context, policy_store.conditional_access_policies(db, tenant),
                                 subject=origin.subject if origin else Subject.unknown(), home=home_outbound)
     return PolicyCheck(decision, origin, context)
+
+
+def record_check(
+    db: Session,
+    tenant: Tenant,
+    user: User,
+    check: PolicyCheck,
+    *,
+    client_id: str,
+    app_display_name: str | None = None,
+    kind: signin_log.Kind = "interactive",
+    client_ip: str | None = None,
+    amr: Iterable[str] = (),
+    outcome: signin_log.Outcome | None = None,
+    reason: str | None = None,
+) -> SignInLogEntry:
+    """The sign-in log entry for a checked attempt: the outcome follows the decision (``allow`` -> success,
+    ``requireMfa`` -> interrupted, ``block`` -> failure) unless the caller knows better (e.g. ``success`` once
+    the MFA step completed); the reason defaults to the decision's message."""
+    return signin_log.record_sign_in(
+        db, tenant, outcome=outcome or signin_log.outcome_of(check.decision),
+        reason=reason or check.decision.message, kind=kind, user=user, client_id=client_id,
+        app_display_name=app_display_name, upstream_idp=check.origin.upstream_issuer if check.origin else None,
+        home_tenant_id=check.home_tenant_id, client_ip=client_ip, decision=check.decision, amr=amr,
+    )
 
 
 def is_guest_or_external(user: User) -> bool:

@@ -45,7 +45,7 @@ from idp.models import Application, AuthorizationCode, RefreshToken, SsoSession,
 from idp.oidc import store
 from idp.oidc.claims import OIDC_SCOPES, user_claims
 from idp.runtime import request_db, runtime
-from idp.sign_in_policy import check_sign_in, is_guest_or_external
+from idp.sign_in_policy import check_sign_in, is_guest_or_external, record_check
 from idp.tenancy import current_tenant, issuer
 from idp.tokens import (
     DEFAULT_ACCESS_TOKEN_LIFETIME,
@@ -291,24 +291,20 @@ def enforce_policy_at_refresh(user: User, row: RefreshToken, client: Client) -> 
     tenant = current_tenant()
     check = check_sign_in(_db(), tenant, user, client.get_client_id(), base_url=runtime().settings.base_url,
                           upstream_amr=row.amr, mfa_completed="mfa" in row.amr)
-    blocked = check.decision.outcome == "block"
-    entry = {
-        "kind": "refreshToken", "client_id": client.get_client_id(), "app_display_name": client.app.display_name,
-        "upstream_idp": check.origin.upstream_issuer if check.origin else None,
-        "home_tenant_id": check.home_tenant_id, "client_ip": flask_request.remote_addr, "decision": check.decision,
-        "amr": row.amr,
-    }
-    if not blocked:
-        signin_log.record_sign_in(_db(), tenant, user=user, outcome="success",
-                                  reason="token refreshed; policies allow", **entry)
+    details = {"client_id": client.get_client_id(), "app_display_name": client.app.display_name,
+               "kind": "refreshToken", "client_ip": flask_request.remote_addr, "amr": row.amr}
+    if check.decision.outcome != "block":
+        record_check(_db(), tenant, user, check, reason="token refreshed; policies allow", outcome="success",
+                     **details)
         return
     refused_by = signin_log.refused_setting(check.decision)
     message = check.decision.message
     user_id = user.id
 
     def log_refusal(db: Session) -> None:
-        signin_log.record_sign_in(db, tenant, user=db.get(User, user_id), outcome="failure", reason=message,
-                                  **entry)
+        refused_user = db.get(User, user_id)
+        assert refused_user is not None
+        record_check(db, tenant, refused_user, check, **details)
 
     revoke_out_of_band(log_refusal)
     raise InvalidGrantError(f"Access is blocked by {refused_by}: {message}")
