@@ -124,3 +124,9 @@ def test_entries_are_per_tenant(client: FlaskClient, mint, logged: dict[str, str
                                 fabrikam: Tenant) -> None:
     with database.sessionmaker() as s:
         assert signin_log.list_sign_ins(s, fabrikam) == []
+
+
+def test_openapi_documents_the_query_parameters(client: FlaskClient, contoso: Tenant) -> None:
+    operation = client.get("/contoso/api/v1/openapi.json").json["paths"]["/auditLogs/signIns"]["get"]
+    assert operation["security"] == [{"oauth2": ["AuditLog.Read.All"]}]
+    assert [p["name"] for p in operation["parameters"]] == ["$top", "$filter"]

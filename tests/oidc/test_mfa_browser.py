@@ -4,7 +4,6 @@ manual key, sees the recovery codes, and on a later sign-in is asked for the cod
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pyotp
 import pytest
@@ -16,23 +15,8 @@ from idp.directory import users
 from idp.models import Tenant
 
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def test_guest_enrols_totp_then_is_prompted_for_the_code(live: LiveServer, browser, database: Database,
+def test_guest_enrols_totp_then_is_prompted_for_the_code(live: LiveServer, chromium, database: Database,
                                                          contoso: Tenant) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
@@ -41,7 +25,7 @@ def test_guest_enrols_totp_then_is_prompted_for_the_code(live: LiveServer, brows
         guest_id = users.create_guest(s, contoso, "fiona@fabrikam.com").id
     start = f"{live.base_url}/contoso/journey-stub/{guest_id}"
 
-    page = browser.new_page()
+    page = chromium.new_page()
     page.goto(start)
     expect(page.get_by_role("heading", name="Set up your authenticator app")).to_be_visible()
     expect(page.get_by_role("img", name="QR code to add Contoso to your authenticator app")).to_be_visible()
@@ -56,7 +40,7 @@ def test_guest_enrols_totp_then_is_prompted_for_the_code(live: LiveServer, brows
     page.get_by_role("link", name="Continue").click()
     expect(page.get_by_text('"completed":true')).to_be_visible()
 
-    later = browser.new_page()  # the same browser profile is fine: the journey starts the step again
+    later = chromium.new_page()  # the same browser profile is fine: the journey starts the step again
     later.goto(start)
     expect(later.get_by_role("heading", name="Enter your code")).to_be_visible()
     later.get_by_label("Code").fill(totp.at(time.time() + 30))
