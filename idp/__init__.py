@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     from idp.demo_rp import init_demo
     from idp.health import blueprint as health_blueprint
     from idp.invitations.views import blueprint as invitation_pages_blueprint
+    from idp.mfa.views import blueprint as mfa_blueprint
     from idp.oidc.provider import init_provider
     from idp.oidc.views import blueprint as oidc_blueprint
     from idp.oidc.views import metadata_blueprint as oauth_metadata_blueprint
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     app.register_blueprint(oidc_pages_blueprint)
     app.register_blueprint(oauth_metadata_blueprint)
     app.register_blueprint(signin_blueprint)
+    app.register_blueprint(mfa_blueprint)
     init_demo(app)
     _register_error_pages(app)
     return app

@@ -647,6 +647,31 @@ def oidc_revoke_sessions(ctx: Context, tenant_slug: str, user_ref: str, as_json:
     emit(as_json, {"sessions": len(ended), "backchannel": notified}, f"ended {len(ended)} session(s)")
 
 
+# -- MFA ----------------------------------------------------------------------------------------------------
+@main.group("mfa")
+def mfa_group() -> None:
+    """Second factors (TOTP authenticator apps and recovery codes)."""
+
+
+@mfa_group.command("reset")
+@tenant_option
+@click.option("--user", "user_ref", required=True, help="User id, UPN or email address.")
+@json_option
+@pass_context
+@handles_errors
+def mfa_reset(ctx: Context, tenant_slug: str, user_ref: str, as_json: bool) -> None:
+    """Delete a user's authenticator app and recovery codes; they enrol again at their next MFA sign-in."""
+    from idp.mfa import service as mfa
+
+    with ctx.transaction() as session:
+        t = tenants.get_tenant(session, tenant_slug)
+        u = resolve_user(session, t, user_ref)
+        removed = mfa.reset(session, t, u, actor="cli")
+        data = {"userId": u.id, "userPrincipalName": u.user_principal_name, "reset": removed}
+    emit(as_json, data, f"MFA reset for {data['userPrincipalName']}" if removed
+         else f"{data['userPrincipalName']} had no MFA registered")
+
+
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
 

@@ -33,3 +33,4 @@ from idp.api import conditional_access as _conditional_access  # noqa: E402,F401
 from idp.api import cross_tenant as _cross_tenant  # noqa: E402,F401
 from idp.api import invitations as _invitations  # noqa: E402,F401  (registers the routes)
 from idp.api import policies as _policies  # noqa: E402,F401
+from idp.api import sign_ins as _sign_ins  # noqa: E402,F401

@@ -23,6 +23,7 @@ class Operation:
     scopes: tuple[str, ...]
     request: type[BaseModel] | None = None
     responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
+    query: tuple[tuple[str, str], ...] = ()  # (name, description) of optional query parameters
 
 
 OPERATIONS: tuple[Operation, ...] = (
@@ -88,6 +89,13 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("patch", "/policies/externalCollaboration", "Update external collaboration settings (extension)",
               ("Policy.ReadWrite.Authorization",), schemas.ExternalCollaborationSettings,
               {204: None, 400: schemas.ErrorResponse, 403: schemas.ErrorResponse}),
+    Operation("get", "/auditLogs/signIns", "List sign-in log entries, newest first ($top, $filter on userId, "
+              "userPrincipalName, appId, outcome)", ("AuditLog.Read.All",), None,
+              {200: schemas.SignInList, 400: schemas.ErrorResponse, 401: schemas.ErrorResponse,
+               403: schemas.ErrorResponse},
+              query=(("$top", "How many entries, 1 to 1000 (default 100)"),
+                     ("$filter", "field eq 'value' clauses joined by and; fields userId, userPrincipalName, appId, "
+                                 "outcome (success | failure | interrupted)"))),
 )
 
 
@@ -108,8 +116,12 @@ def build_openapi(server_url: str, operations: tuple[Operation, ...] = OPERATION
                 for status, model in op.responses.items()
             },
         }
-        if "{id}" in op.path:
-            entry["parameters"] = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+        parameters = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}] \
+            if "{id}" in op.path else []
+        parameters += [{"name": name, "in": "query", "required": False, "description": text,
+                        "schema": {"type": "string"}} for name, text in op.query]
+        if parameters:
+            entry["parameters"] = parameters
         if op.request is not None:
             entry["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": refs[(op.request, "validation")]}}}
@@ -131,6 +143,7 @@ def build_openapi(server_url: str, operations: tuple[Operation, ...] = OPERATION
                         "Policy.ReadWrite.Authorization": "Change external collaboration settings",
                         "Policy.ReadWrite.CrossTenantAccess": "Change cross-tenant access settings",
                         "Policy.ReadWrite.ConditionalAccess": "Change conditional access policies",
+                        "AuditLog.Read.All": "Read the sign-in log",
                     }}},
                 }
             },

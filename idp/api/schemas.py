@@ -144,3 +144,31 @@ class PolicyDocumentShape(BaseModel):
 
 class PolicyList(BaseModel):
     value: list[PolicyDocumentShape]
+
+
+class SignInStatus(BaseModel):
+    errorCode: int
+    failureReason: str | None = None
+    additionalDetails: str | None = None
+
+
+class SignIn(BaseModel):
+    """A sign-in log entry (Graph ``signIn``; Portico extensions ``outcome``, ``refusedBy``,
+    ``upstreamIdentityProvider``, ``crossTenantAccessPolicies``, ``authenticationMethodsReferences``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    createdDateTime: str
+    userId: str | None = None
+    userPrincipalName: str | None = None
+    appId: str | None = None
+    ipAddress: str | None = None
+    status: SignInStatus
+    conditionalAccessStatus: str
+    appliedConditionalAccessPolicies: list[dict] = Field(default_factory=list)
+    outcome: str
+
+
+class SignInList(BaseModel):
+    value: list[SignIn]

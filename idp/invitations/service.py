@@ -29,7 +29,13 @@ from idp.invitations.mail import compose_invitation
 from idp.invitations.model import InvitationRequest, InvitationResult, Inviter
 from idp.invitations.tickets import new_ticket, redeem_url, ticket_digest
 from idp.models import Group, Invitation, InvitationBlock, Tenant, User
-from idp.policy import invitation_decision, may_invite_as_member, redemption_decision
+from idp.policy import (
+    AutomaticRedemption,
+    automatic_redemption,
+    invitation_decision,
+    may_invite_as_member,
+    redemption_decision,
+)
 
 MAX_CUSTOM_MESSAGE = 10_000
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -100,6 +106,15 @@ def check_redemption_policy(db: Session, tenant: Tenant, user: User, address: st
         resource=policy_store.effective_cross_tenant(db, tenant, partner_id),
         home=home_outbound,
     ).raise_if_denied()
+
+
+def automatic_redemption_for(db: Session, tenant: Tenant, address: str) -> AutomaticRedemption:
+    """The §5.6 decision for an invitee at ``address`` (the home tenant is the one owning its verified domain)."""
+    home = policy_store.home_tenant_of(db, address)
+    if home is None or home.id == tenant.id:
+        return automatic_redemption(policy_store.effective_cross_tenant(db, tenant, None), None)
+    return automatic_redemption(policy_store.effective_cross_tenant(db, tenant, home.id),
+                                policy_store.effective_cross_tenant(db, home, tenant.id))
 
 
 def _sponsors(db: Session, tenant: Tenant, request: InvitationRequest, inviter: Inviter) -> list[User | Group]:
@@ -195,6 +210,10 @@ def _send_invitation_mail(db: Session, tenant: Tenant, result: InvitationResult,
     address = result.invitation.invited_user_email_address
     if is_blocked_by_invitee(db, tenant, address):
         result.warnings.append(f"{address} has blocked invitations from {tenant.display_name}; no mail was sent")
+        return
+    if automatic_redemption_for(db, tenant, address).suppress_invitation_email:
+        result.warnings.append(f"automatic redemption applies to {address} (automaticUserConsentSettings): no "
+                               "invitation mail; a notification is sent when the guest first signs in")
         return
     composed = compose_invitation(
         tenant, result.invitation, inviter=inviter.user, redeem_url=result.redeem_url,

@@ -6,6 +6,7 @@ from idp.models.group import Group, GroupMember, GroupOwner
 from idp.models.identity_provider import PROVIDER_TYPES, IdentityProvider, IdentityProviderDomain
 from idp.models.invitation import Invitation, InvitationBlock
 from idp.models.mail import OutboxMessage
+from idp.models.mfa import RecoveryCode, TotpAuthenticator
 from idp.models.oidc import (
     AuthorizationCode,
     ConsentGrant,
@@ -18,6 +19,7 @@ from idp.models.oidc import (
 from idp.models.otp import EmailOtpCode
 from idp.models.policy_document import PolicyDocument
 from idp.models.role import DIRECTORY_ROLES, DirectoryRoleAssignment
+from idp.models.sign_in_log import SignInLogEntry
 from idp.models.tenant import Tenant, TenantDomain
 from idp.models.user import User, UserIdentity, UserOtherMail, UserSponsor
 
@@ -46,6 +48,9 @@ __all__ = [
     "IdentityProviderDomain",
     "OutboxMessage",
     "PolicyDocument",
+    "RecoveryCode",
+    "SignInLogEntry",
+    "TotpAuthenticator",
     "Tenant",
     "TenantDomain",
     "UsedClientAssertion",

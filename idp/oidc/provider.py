@@ -38,12 +38,14 @@ from flask import request as flask_request
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session
 
+from idp import signin_log
 from idp.db import scoped
 from idp.directory.applications import find_application_by_client_id, verify_client_secret
 from idp.models import Application, AuthorizationCode, RefreshToken, SsoSession, User
 from idp.oidc import store
 from idp.oidc.claims import OIDC_SCOPES, user_claims
 from idp.runtime import request_db, runtime
+from idp.sign_in_policy import check_sign_in, is_guest_or_external, record_check
 from idp.tenancy import current_tenant, issuer
 from idp.tokens import (
     DEFAULT_ACCESS_TOKEN_LIFETIME,
@@ -280,6 +282,34 @@ def find_token(token: str, hint: str | None) -> AccessToken | Refresh | None:
     return None
 
 
+def enforce_policy_at_refresh(user: User, row: RefreshToken, client: Client) -> None:
+    """Spec decision 8: a guest's refresh re-runs cross-tenant access and conditional access. A block fails the
+    refresh with ``invalid_grant`` naming the refusing setting (the user object and the token are kept, so the
+    refresh works again once the setting allows it); ``mfa`` requirements were enforced at the interactive
+    sign-in, whose ``amr`` the refresh token carries. Every attempt is written to the sign-in log (a refused
+    one in its own transaction, since the request's is rolled back)."""
+    tenant = current_tenant()
+    check = check_sign_in(_db(), tenant, user, client.get_client_id(), base_url=runtime().settings.base_url,
+                          upstream_amr=row.amr, mfa_completed="mfa" in row.amr)
+    details = {"client_id": client.get_client_id(), "app_display_name": client.app.display_name,
+               "kind": "refreshToken", "client_ip": flask_request.remote_addr, "amr": row.amr}
+    if check.decision.outcome != "block":
+        record_check(_db(), tenant, user, check, reason="token refreshed; policies allow", outcome="success",
+                     **details)
+        return
+    refused_by = signin_log.refused_setting(check.decision)
+    message = check.decision.message
+    user_id = user.id
+
+    def log_refusal(db: Session) -> None:
+        refused_user = db.get(User, user_id)
+        assert refused_user is not None
+        record_check(db, tenant, refused_user, check, **details)
+
+    revoke_out_of_band(log_refusal)
+    raise InvalidGrantError(f"Access is blocked by {refused_by}: {message}")
+
+
 # -- grants -----------------------------------------------------------------------------------------------
 class _IssuesPorticoTokens:
     request: Any
@@ -336,7 +366,10 @@ class RefreshGrant(_IssuesPorticoTokens, grants.RefreshTokenGrant):
         return Refresh(row, "") if row else None
 
     def authenticate_user(self, refresh_token: Refresh) -> User | None:
-        return enabled_user(refresh_token.row.user_id)
+        user = enabled_user(refresh_token.row.user_id)
+        if user is not None and is_guest_or_external(user):
+            enforce_policy_at_refresh(user, refresh_token.row, self.request.client)
+        return user
 
     def revoke_old_credential(self, refresh_token: Refresh) -> None:
         try:
