@@ -16,6 +16,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import URL, DataRequired, Email, Length, Optional
 
 from idp.directory.user_admin import STATE_FILTERS
@@ -29,14 +30,18 @@ STATE_LABELS = {"enabled": "On (enabled)", "disabled": "Off (disabled)",
 LANGUAGES = [("", "Default (the invitee's organization or browser)"), ("en", "English"), ("de", "Deutsch")]
 
 
+def options(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 class UserFilterForm(FlaskForm):
     """GET filters of the Users page (no state change, so no CSRF token)."""
 
     class Meta:
         csrf = False
 
-    type = SelectField("User type", choices=[("", "All"), ("Member", "Member"), ("Guest", "Guest")], default="")
-    state = SelectField("Invitation state", choices=[("", "All")] + [(s, s) for s in STATE_FILTERS], default="")
+    type = SelectField("User type", choices=options([("", "All"), ("Member", "Member"), ("Guest", "Guest")]), default="")
+    state = SelectField("Invitation state", choices=options([("", "All")] + [(s, s) for s in STATE_FILTERS]), default="")
     q = SearchField("Search", validators=[Optional(), Length(max=256)])
 
 
@@ -50,7 +55,7 @@ class InviteForm(FlaskForm):
     redirect_url = URLField("Redirect URL", validators=[DataRequired(), URL(require_tld=False), Length(max=2048)])
     send_message = BooleanField("Send invitation message", default=True)
     custom_message = TextAreaField("Custom message", validators=[Optional(), Length(max=MAX_CUSTOM_MESSAGE)])
-    language = SelectField("Message language", choices=LANGUAGES, default="")
+    language = SelectField("Message language", choices=options(LANGUAGES), default="")
     submit = SubmitField("Invite")
 
 
@@ -70,13 +75,13 @@ class BulkInviteForm(FlaskForm):
 
 class ExternalCollaborationForm(FlaskForm):
     allow_invites_from = SelectField("Guest invite restrictions (allowInvitesFrom)",
-                                     choices=[(v, v) for v in ALLOW_INVITES_FROM])
-    guest_user_role = SelectField("Guest user access (guestUserRole)", choices=[(v, v) for v in GUEST_USER_ROLES])
-    domain_mode = RadioField("Collaboration restrictions", choices=[
+                                     choices=options([(v, v) for v in ALLOW_INVITES_FROM]))
+    guest_user_role = SelectField("Guest user access (guestUserRole)", choices=options([(v, v) for v in GUEST_USER_ROLES]))
+    domain_mode = RadioField("Collaboration restrictions", choices=options([
         ("any", "Allow invitations to be sent to any domain"),
         ("deny", "Deny invitations to the specified domains"),
         ("allow", "Allow invitations only to the specified domains"),
-    ], default="any")
+    ]), default="any")
     domains = TextAreaField("Domains (one per line)", validators=[Length(max=MAX_BYTES)])
     email_otp_for_guests = BooleanField("Email one-time passcode for guests (emailOtpForGuests)")
     self_service_sign_up = BooleanField("Enable guest self-service sign-up (selfServiceSignUp.isEnabled)")
@@ -98,7 +103,7 @@ class PartnerForm(JsonDocumentForm):
 
 class ConditionalAccessForm(FlaskForm):
     display_name = StringField("Name", validators=[DataRequired(), Length(max=256)])
-    state = SelectField("State", choices=[(s, STATE_LABELS[s]) for s in POLICY_STATES])
+    state = SelectField("State", choices=options([(s, STATE_LABELS[s]) for s in POLICY_STATES]))
     document = TextAreaField("Policy (JSON)", validators=[DataRequired(), Length(max=100_000)])
     submit = SubmitField("Save")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -10,6 +11,8 @@ from flask.testing import FlaskClient
 from idp.db import Database
 from idp.directory import roles, users
 from idp.models import Tenant
+from idp.oidc import store
+from idp.oidc.sso import COOKIE_NAME
 
 PASSWORD = "admin password for tests 1"
 
@@ -24,9 +27,9 @@ def email_of(tenant: Tenant, local: str) -> str:
     return f"{local}@{tenant.slug}.com"  # the conftest tenants verify {slug}.com
 
 
-def make_member(database: Database, tenant: Tenant, local: str, *role_names: str) -> str:
+def make_member(database: Database, tenant: Tenant, local: str, *role_names: str, password: bool = True) -> str:
     with database.transaction() as s:
-        user = users.create_member(s, tenant, email_of(tenant, local), password=PASSWORD,
+        user = users.create_member(s, tenant, email_of(tenant, local), password=PASSWORD if password else None,
                                    display_name=local.title())
         for role in role_names:
             roles.assign_role(s, tenant, user, role)
@@ -41,10 +44,13 @@ def sign_in(client: FlaskClient, tenant: Tenant, email: str, next_path: str = ""
 
 
 def admin_client(app: Flask, database: Database, tenant: Tenant, local: str, *role_names: str) -> FlaskClient:
-    """A new browser-like client signed in as a new member of ``tenant`` holding ``role_names``."""
-    make_member(database, tenant, local, *role_names)
+    """A new browser-like client with the SSO session of a new member of ``tenant`` holding ``role_names``
+    (the session is started directly: the sign-in page itself is tested in test_admin_access)."""
+    user_id = make_member(database, tenant, local, *role_names, password=False)
+    with database.transaction() as s:
+        cookie, _ = store.start_session(s, tenant, user_id, amr=["pwd"], auth_time=int(time.time()))
     client = app.test_client()
-    sign_in(client, tenant, email_of(tenant, local))
+    client.set_cookie(COOKIE_NAME, cookie, path=f"/{tenant.slug}/")
     return client
 
 
