@@ -18,7 +18,8 @@ PASSWORD = "admin password for tests 1"
 
 
 def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
 
