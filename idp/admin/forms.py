@@ -40,8 +40,10 @@ class UserFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    type = SelectField("User type", choices=options([("", "All"), ("Member", "Member"), ("Guest", "Guest")]), default="")
-    state = SelectField("Invitation state", choices=options([("", "All")] + [(s, s) for s in STATE_FILTERS]), default="")
+    type = SelectField("User type", choices=options([("", "All"), ("Member", "Member"), ("Guest", "Guest")]),
+                       default="")
+    state = SelectField("Invitation state", choices=options([("", "All")] + [(s, s) for s in STATE_FILTERS]),
+                        default="")
     q = SearchField("Search", validators=[Optional(), Length(max=256)])
 
 
@@ -76,7 +78,8 @@ class BulkInviteForm(FlaskForm):
 class ExternalCollaborationForm(FlaskForm):
     allow_invites_from = SelectField("Guest invite restrictions (allowInvitesFrom)",
                                      choices=options([(v, v) for v in ALLOW_INVITES_FROM]))
-    guest_user_role = SelectField("Guest user access (guestUserRole)", choices=options([(v, v) for v in GUEST_USER_ROLES]))
+    guest_user_role = SelectField("Guest user access (guestUserRole)",
+                                  choices=options([(v, v) for v in GUEST_USER_ROLES]))
     domain_mode = RadioField("Collaboration restrictions", choices=options([
         ("any", "Allow invitations to be sent to any domain"),
         ("deny", "Deny invitations to the specified domains"),
