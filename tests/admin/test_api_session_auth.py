@@ -65,3 +65,13 @@ def test_a_bearer_token_is_judged_on_its_own_even_with_a_session(app: Flask, gue
     assert response.status_code == 403 and "User.Invite.All" in response.json["error"]["message"]
     bad = guest_inviter.get(f"{API}/invitations", headers={"Authorization": "Bearer not-a-token"})
     assert bad.status_code == 401
+
+
+def test_openapi_documents_the_session_alternative(client: FlaskClient, contoso: Tenant) -> None:
+    document = client.get(f"{API}/openapi.json").json
+    assert document["components"]["securitySchemes"]["adminSession"] == {
+        "type": "apiKey", "in": "cookie", "name": "portico_sso",
+        "description": document["components"]["securitySchemes"]["adminSession"]["description"]}
+    assert document["components"]["securitySchemes"]["csrfHeader"]["name"] == "X-CSRF-Token"
+    assert {"adminSession": [], "csrfHeader": []} in document["paths"]["/invitations"]["post"]["security"]
+    assert {"adminSession": []} in document["paths"]["/invitations"]["get"]["security"]
