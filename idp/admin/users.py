@@ -10,7 +10,7 @@ from idp.admin.forms import ConfirmForm, ResetRedemptionForm, UserFilterForm
 from idp.admin.pages import attach, blueprint, describe, page, require_confirmation, status_of
 from idp.directory import user_admin, users
 from idp.directory.roles import roles_of
-from idp.errors import DomainError
+from idp.errors import Conflict, DomainError
 from idp.invitations import service
 from idp.invitations.model import InvitationRequest
 from idp.runtime import request_db, runtime
@@ -98,6 +98,8 @@ def reset_redemption(user_id: str) -> tuple[str, int] | Response:
     admin = current_admin(USER_ADMINISTRATORS)
     db, tenant, settings = request_db(), current_tenant(), runtime().settings
     user = users.get_user(db, tenant, user_id)
+    if user.id == admin.user.id:  # resetting discards the sign-in identity: it would lock the admin out
+        raise Conflict("you cannot reset the redemption of your own account", field="user")
     form = ResetRedemptionForm()
     if request.method == "GET":
         last = service.latest_invitation(db, tenant, user.id)

@@ -155,12 +155,14 @@ def test_delete_removes_the_user_and_its_invitations(user_admin: FlaskClient, da
                                              actor="uma@contoso.com").count() == 1
 
 
-def test_an_admin_cannot_disable_or_delete_themselves(user_admin: FlaskClient, database: Database,
+def test_an_admin_cannot_disable_delete_or_reset_themselves(user_admin: FlaskClient, database: Database,
                                                       contoso: Tenant) -> None:
     with database.sessionmaker() as s:
         own_id = s.query(User).filter_by(user_principal_name=email_of(contoso, "uma")).one().id
     detail = f"/contoso/admin/users/{own_id}"
-    assert "Delete user</button>" not in user_admin.get(detail).text
+    page = user_admin.get(detail).text
+    assert "Delete user</button>" not in page and ">Reset redemption</a>" not in page
+    assert user_admin.get(f"{detail}/reset-redemption").status_code == 409
     for action in ("disable", "delete"):
         response = post_form(user_admin, detail, {}, url=f"{detail}/{action}")
         assert response.status_code == 409 and "your own account" in response.text
