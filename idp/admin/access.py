@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from idp import policy_store
 from idp.admin.auth import current_admin, policy_editors
 from idp.admin.forms import ConditionalAccessForm, ConfirmForm, JsonDocumentForm, PartnerForm
-from idp.admin.pages import attach, blueprint, describe, page, parse_json, pretty, require_confirmation, status_of
+from idp.admin.pages import attempt, blueprint, page, parse_json, pretty, refused, require_confirmation
 from idp.db import utcnow
 from idp.errors import DomainError, ValidationError
 from idp.runtime import request_db
@@ -42,22 +42,21 @@ def cross_tenant() -> tuple[str, int] | Response:
     admin = current_admin(CROSS_TENANT)
     db, tenant = request_db(), current_tenant()
     form = JsonDocumentForm()
-    error = None
+    status = 200
     if form.validate_on_submit():
-        try:
-            patch = _object(form.document.data, "document")
-            policy_store.update_cross_tenant_default(db, tenant, patch, roles=admin.roles, actor=admin.actor)
-            db.commit()
+        outcome = attempt(lambda: policy_store.update_cross_tenant_default(
+            db, tenant, _object(form.document.data, "document"), roles=admin.roles, actor=admin.actor),
+            form, {"": "document"})
+        if not isinstance(outcome, DomainError):
             flash("The default cross-tenant access settings were saved.", "status")
             return redirect(url_for("admin.cross_tenant"))
-        except DomainError as exc:
-            db.rollback()
-            error = exc
-            form.document.errors = [describe(exc)]
-    elif request.method == "GET":
+        return refused("admin/cross_tenant.html", outcome, form=form, confirm=ConfirmForm(),
+                       partners=policy_store.list_cross_tenant_partners(db, tenant))
+    if request.method == "GET":
         form.document.data = pretty(policy_store.cross_tenant_default(db, tenant).to_graph())
-    return page("admin/cross_tenant.html", status_of(error) if error else 400 if form.errors else 200,
-                form=form, confirm=ConfirmForm(), error=describe(error) if error else None,
+    else:
+        status = 400
+    return page("admin/cross_tenant.html", status, form=form, confirm=ConfirmForm(),
                 partners=policy_store.list_cross_tenant_partners(db, tenant))
 
 
@@ -80,6 +79,12 @@ def _partner_document(form: PartnerForm) -> dict[str, Any]:
     return document
 
 
+def _partner_patch(form: PartnerForm) -> dict[str, Any]:
+    document = _object(form.document.data or "{}", "document")
+    document.pop("tenantId", None)  # the partner's identity is not editable
+    return document
+
+
 @blueprint.route("/cross-tenant-access/partners/new", methods=["GET", "POST"])
 def partner_new() -> tuple[str, int] | Response:
     admin = current_admin(CROSS_TENANT)
@@ -88,14 +93,11 @@ def partner_new() -> tuple[str, int] | Response:
     if request.method == "GET":
         form.document.data = pretty(NEW_PARTNER)
     elif form.validate_on_submit():
-        try:
-            created = policy_store.create_cross_tenant_partner(db, tenant, _partner_document(form),
-                                                               roles=admin.roles, actor=admin.actor)
-            db.commit()
-        except DomainError as exc:
-            db.rollback()
-            attach(form, exc, {"tenantId": "tenant_id", "": "document"})
-            return page("admin/partner.html", status_of(exc), form=form, partner=None, error=describe(exc))
+        created = attempt(lambda: policy_store.create_cross_tenant_partner(
+            db, tenant, _partner_document(form), roles=admin.roles, actor=admin.actor),
+            form, {"tenantId": "tenant_id", "": "document"})
+        if isinstance(created, DomainError):
+            return refused("admin/partner.html", created, form=form, partner=None)
         flash(f"Partner {created.tenant_id} was added.", "status")
         return redirect(url_for("admin.partner_edit", id=created.tenant_id))
     return page("admin/partner.html", 400 if form.errors else 200, form=form, partner=None)
@@ -111,17 +113,10 @@ def partner_edit() -> tuple[str, int] | Response:
     if request.method == "GET":
         form.document.data = pretty(partner.to_graph())
     elif form.validate_on_submit():
-        try:
-            document = _object(form.document.data or "{}", "document")
-            document.pop("tenantId", None)  # the partner's identity is not editable
-            policy_store.update_cross_tenant_partner(db, tenant, partner_id, document, roles=admin.roles,
-                                                     actor=admin.actor)
-            db.commit()
-        except DomainError as exc:
-            db.rollback()
-            attach(form, exc, {"": "document"})
-            return page("admin/partner.html", status_of(exc), form=form, partner=partner, confirm=ConfirmForm(),
-                        error=describe(exc))
+        outcome = attempt(lambda: policy_store.update_cross_tenant_partner(
+            db, tenant, partner_id, _partner_patch(form), roles=admin.roles, actor=admin.actor), form, {"": "document"})
+        if isinstance(outcome, DomainError):
+            return refused("admin/partner.html", outcome, form=form, partner=partner, confirm=ConfirmForm())
         flash(f"Partner {partner_id} was saved.", "status")
         return redirect(url_for("admin.partner_edit", id=partner_id))
     return page("admin/partner.html", 400 if form.errors else 200, form=form, partner=partner,
@@ -167,15 +162,11 @@ def ca_new() -> tuple[str, int] | Response:
         form.state.data = "enabledForReportingButNotEnforced"
         form.document.data = pretty(NEW_POLICY)
     elif form.validate_on_submit():
-        try:
-            now = utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")
-            created = policy_store.create_conditional_access(db, tenant, _policy_document(form), roles=admin.roles,
-                                                             actor=admin.actor, now_iso=now)
-            db.commit()
-        except DomainError as exc:
-            db.rollback()
-            attach(form, exc, CA_FIELDS)
-            return page("admin/ca_policy.html", status_of(exc), form=form, policy=None, error=describe(exc))
+        now = utcnow().isoformat(timespec="seconds").replace("+00:00", "Z")
+        created = attempt(lambda: policy_store.create_conditional_access(
+            db, tenant, _policy_document(form), roles=admin.roles, actor=admin.actor, now_iso=now), form, CA_FIELDS)
+        if isinstance(created, DomainError):
+            return refused("admin/ca_policy.html", created, form=form, policy=None)
         flash(f"Policy {created['displayName']} was created.", "status")
         return redirect(url_for("admin.ca_edit", policy_id=created["id"]))
     return page("admin/ca_policy.html", 400 if form.errors else 200, form=form, policy=None)
@@ -194,15 +185,10 @@ def ca_edit(policy_id: str) -> tuple[str, int] | Response:
                                      if k not in ("id", "displayName", "state", "createdDateTime",
                                                   "modifiedDateTime")})
     elif form.validate_on_submit():
-        try:
-            policy_store.update_conditional_access(db, tenant, policy_id, _policy_document(form), roles=admin.roles,
-                                                   actor=admin.actor)
-            db.commit()
-        except DomainError as exc:
-            db.rollback()
-            attach(form, exc, CA_FIELDS)
-            return page("admin/ca_policy.html", status_of(exc), form=form, policy=policy, confirm=ConfirmForm(),
-                        error=describe(exc))
+        outcome = attempt(lambda: policy_store.update_conditional_access(
+            db, tenant, policy_id, _policy_document(form), roles=admin.roles, actor=admin.actor), form, CA_FIELDS)
+        if isinstance(outcome, DomainError):
+            return refused("admin/ca_policy.html", outcome, form=form, policy=policy, confirm=ConfirmForm())
         flash(f"Policy {form.display_name.data} was saved.", "status")
         return redirect(url_for("admin.ca_edit", policy_id=policy_id))
     return page("admin/ca_policy.html", 400 if form.errors else 200, form=form, policy=policy,

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from idp import policy_store
 from idp.admin.auth import ANY_ADMIN, current_admin
 from idp.admin.forms import ExternalCollaborationForm
-from idp.admin.pages import attach, blueprint, describe, page, status_of
+from idp.admin.pages import attempt, blueprint, page, refused
 from idp.errors import DomainError
 from idp.policy import ExternalCollaborationSettings
 from idp.runtime import request_db
@@ -62,13 +62,9 @@ def external_collaboration() -> tuple[str, int] | Response:
         return page("admin/collaboration.html", form=form)
     if not form.validate_on_submit():
         return page("admin/collaboration.html", 400, form=form)
-    try:
-        policy_store.update_external_collaboration(db, tenant, _patch(form, current), policy=POLICY,
-                                                   roles=admin.roles, actor=admin.actor)
-        db.commit()
-    except DomainError as exc:
-        db.rollback()
-        attach(form, exc, FIELDS)
-        return page("admin/collaboration.html", status_of(exc), form=form, error=describe(exc))
+    outcome = attempt(lambda: policy_store.update_external_collaboration(
+        db, tenant, _patch(form, current), policy=POLICY, roles=admin.roles, actor=admin.actor), form, FIELDS)
+    if isinstance(outcome, DomainError):
+        return refused("admin/collaboration.html", outcome, form=form)
     flash("External collaboration settings saved.", "status")
     return redirect(url_for("admin.external_collaboration"))

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from idp.admin.auth import INVITERS, current_admin
 from idp.admin.forms import BulkInviteForm, InviteForm
-from idp.admin.pages import attach, blueprint, describe, page, status_of
+from idp.admin.pages import attempt, blueprint, page, refused
 from idp.errors import DomainError
 from idp.invitations import bulk, service
 from idp.invitations.model import InvitationRequest, MessageInfo
@@ -40,14 +40,10 @@ def invite() -> tuple[str, int] | Response:
         message_info=MessageInfo(message_language=form.language.data or None,
                                  customized_message_body=form.custom_message.data or None),
     )
-    try:
-        result = service.invite(db, current_tenant(), invitation, admin.inviter, issuer=issuer(), env=settings.env,
-                                secret_key=settings.secret_key)
-        db.commit()
-    except DomainError as exc:
-        db.rollback()
-        attach(form, exc, INVITE_FIELDS)
-        return page("admin/invite.html", status_of(exc), form=form, error=describe(exc))
+    result = attempt(lambda: service.invite(db, current_tenant(), invitation, admin.inviter, issuer=issuer(),
+                                            env=settings.env, secret_key=settings.secret_key), form, INVITE_FIELDS)
+    if isinstance(result, DomainError):
+        return refused("admin/invite.html", result, form=form)
     return page("admin/invite.html", form=InviteForm(formdata=None), result=result)
 
 
@@ -58,16 +54,12 @@ def bulk_invite() -> tuple[str, int]:
     if not form.validate_on_submit():
         return page("admin/bulk.html", 400 if request.method == "POST" else 200, form=form, columns=_columns())
     db, tenant, settings = request_db(), current_tenant(), runtime().settings
-    try:
-        rows = bulk.parse_csv(form.file.data.read(bulk.MAX_BYTES + 1))
-        results = bulk.bulk_invite(db, tenant, rows, admin.inviter, issuer=issuer(), env=settings.env,
-                                   secret_key=settings.secret_key,
-                                   default_redirect_url=form.default_redirect_url.data or None)
-        db.commit()
-    except DomainError as exc:
-        db.rollback()
-        attach(form, exc, {"file": "file"})
-        return page("admin/bulk.html", status_of(exc), form=form, error=describe(exc), columns=_columns())
+    results = attempt(lambda: bulk.bulk_invite(
+        db, tenant, bulk.parse_csv(form.file.data.read(bulk.MAX_BYTES + 1)), admin.inviter, issuer=issuer(),
+        env=settings.env, secret_key=settings.secret_key, default_redirect_url=form.default_redirect_url.data or None,
+    ), form, {"file": "file"})
+    if isinstance(results, DomainError):
+        return refused("admin/bulk.html", results, form=form, columns=_columns())
     download = "data:text/csv;charset=utf-8;base64," + base64.b64encode(
         bulk.results_csv(results).encode()).decode()
     counts = {status: sum(1 for r in results if r.status == status)

@@ -4,8 +4,8 @@ and turning a service's refusal into a message that names the field or setting."
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from flask import abort, g, redirect, render_template, url_for
 from flask_wtf import FlaskForm
@@ -26,6 +26,7 @@ from idp.errors import Conflict, DomainError, Forbidden, NotFound, ValidationErr
 from idp.runtime import request_db
 from idp.tenancy import current_tenant, tenant_blueprint
 
+T = TypeVar("T")
 blueprint = tenant_blueprint("admin", __name__, error_format="html", url_prefix="/admin")
 
 STATUS: tuple[tuple[type[DomainError], int], ...] = (
@@ -54,6 +55,25 @@ def attach(form: FlaskForm, exc: DomainError, fields: Mapping[str, str]) -> None
         if exc.field and (exc.field == prefix or exc.field.startswith(prefix)):
             getattr(form, name).errors = [*getattr(form, name).errors, describe(exc)]
             return
+
+
+def attempt(change: Callable[[], T], form: FlaskForm, fields: Mapping[str, str]) -> T | DomainError:
+    """Run a service change in this request's transaction and commit it. A refusal rolls everything back (nothing
+    half-written), is shown next to the form field it concerns, and is returned for :func:`refused`."""
+    db = request_db()
+    try:
+        result = change()
+        db.commit()
+    except DomainError as exc:
+        db.rollback()
+        attach(form, exc, fields)
+        return exc
+    return result
+
+
+def refused(template: str, exc: DomainError, **context: Any) -> tuple[str, int]:
+    """The form page again, with the refusal as an alert and the status that fits it."""
+    return page(template, status_of(exc), error=describe(exc), **context)
 
 
 def parse_json(text: str | None, field: str) -> Any:

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from idp.admin.auth import USER_ADMINISTRATORS, current_admin
 from idp.admin.forms import ConfirmForm, ResetRedemptionForm, UserFilterForm
-from idp.admin.pages import attach, blueprint, describe, page, require_confirmation, status_of
+from idp.admin.pages import attempt, blueprint, page, refused, require_confirmation
 from idp.directory import user_admin, users
 from idp.directory.roles import roles_of
 from idp.errors import Conflict, DomainError
@@ -105,22 +105,17 @@ def reset_redemption(user_id: str) -> tuple[str, int] | Response:
         last = service.latest_invitation(db, tenant, user.id)
         form.email.data = user.mail
         form.redirect_url.data = last.invite_redirect_url if last else None
-    error = None
     if form.validate_on_submit():
-        try:
-            result = service.invite(db, tenant, InvitationRequest(
-                invited_user_email_address=form.email.data, invite_redirect_url=form.redirect_url.data,
-                send_invitation_message=form.send_message.data, reset_redemption=True, invited_user_id=user.id,
-            ), admin.inviter, issuer=issuer(), env=settings.env, secret_key=settings.secret_key)
-            db.commit()
-        except DomainError as exc:
-            db.rollback()
-            attach(form, exc, RESET_FIELDS)
-            return page("admin/reset_redemption.html", status_of(exc), form=form, user=user, error=describe(exc))
+        result = attempt(lambda: service.invite(db, tenant, InvitationRequest(
+            invited_user_email_address=form.email.data, invite_redirect_url=form.redirect_url.data,
+            send_invitation_message=form.send_message.data, reset_redemption=True, invited_user_id=user.id,
+        ), admin.inviter, issuer=issuer(), env=settings.env, secret_key=settings.secret_key), form, RESET_FIELDS)
+        if isinstance(result, DomainError):
+            return refused("admin/reset_redemption.html", result, form=form, user=user)
         flash(f"Redemption was reset; {user.user_principal_name} is pending acceptance again. "
               f"Redeem URL: {result.redeem_url}", "status")
         for warning in result.warnings:
             flash(warning, "warning")
         return _back(user_id)
     status = 400 if request.method == "POST" else 200
-    return page("admin/reset_redemption.html", status, form=form, user=user, error=error)
+    return page("admin/reset_redemption.html", status, form=form, user=user)
