@@ -34,10 +34,6 @@ STATUS: tuple[tuple[type[DomainError], int], ...] = (
 )
 
 
-class InvalidJson(ValidationError):
-    pass
-
-
 def status_of(exc: DomainError) -> int:
     return next((status for kind, status in STATUS if isinstance(exc, kind)), 400)
 
@@ -80,7 +76,7 @@ def parse_json(text: str | None, field: str) -> Any:
     try:
         return json.loads(text or "")
     except ValueError as exc:
-        raise InvalidJson(f"{field} is not valid JSON: {exc}", field=field) from None
+        raise ValidationError(f"{field} is not valid JSON: {exc}", field=field) from None
 
 
 def pretty(document: Any) -> str:

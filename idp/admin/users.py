@@ -30,7 +30,6 @@ def users_list() -> tuple[str, int]:
     return page("admin/users.html", form=form, users=found)
 
 
-
 @blueprint.get("/users/<user_id>")
 def user_detail(user_id: str) -> tuple[str, int]:
     admin = current_admin(USER_ADMINISTRATORS)
