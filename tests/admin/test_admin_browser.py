@@ -1,5 +1,6 @@
-"""The admin center in Chromium: the demo admin signs in, invites a guest with the invitation mail, then bulk
-invites from a CSV and downloads the per-row result CSV. Elements are found by label and role."""
+"""The admin center in Chromium: the demo admin signs in, invites a guest with the invitation mail, bulk invites
+from a CSV and downloads the per-row result CSV, then finds the pending guest on the Users page and resends.
+Elements are found by label and role."""
 
 from __future__ import annotations
 
@@ -95,3 +96,13 @@ def test_demo_admin_invites_a_guest_and_bulk_invites_from_csv(live: LiveServer, 
         ("ann@partner.example", "duplicate")]
     with database.sessionmaker() as s:
         assert sorted(m.to_address for m in s.query(OutboxMessage)) == ["ann@partner.example", "pat@partner.example"]
+
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("Invitation state").select_option("PendingAcceptance")
+    page.get_by_label("Search").fill("pat@")
+    page.get_by_role("button", name="Apply filters").click()
+    page.get_by_role("link", name="Pat Partner").click()
+    page.get_by_role("button", name="Resend invitation").click()
+    expect(page.get_by_role("status")).to_contain_text("The invitation was sent again to pat@partner.example")
+    with database.sessionmaker() as s:
+        assert s.query(OutboxMessage).filter_by(to_address="pat@partner.example").count() == 2
