@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     app.teardown_appcontext(close_request_db)
     init_babel(app)
 
+    from idp.admin.pages import blueprint as admin_blueprint
     from idp.api import blueprint as api_blueprint
     from idp.demo_rp import init_demo
     from idp.health import blueprint as health_blueprint
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     app.register_blueprint(oauth_metadata_blueprint)
     app.register_blueprint(signin_blueprint)
     app.register_blueprint(mfa_blueprint)
+    app.register_blueprint(admin_blueprint)
     init_demo(app)
     _register_error_pages(app)
     return app

@@ -128,5 +128,5 @@ def test_entries_are_per_tenant(client: FlaskClient, mint, logged: dict[str, str
 
 def test_openapi_documents_the_query_parameters(client: FlaskClient, contoso: Tenant) -> None:
     operation = client.get("/contoso/api/v1/openapi.json").json["paths"]["/auditLogs/signIns"]["get"]
-    assert operation["security"] == [{"oauth2": ["AuditLog.Read.All"]}]
+    assert {"oauth2": ["AuditLog.Read.All"]} in operation["security"]
     assert [p["name"] for p in operation["parameters"]] == ["$top", "$filter"]

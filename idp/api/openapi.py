@@ -13,6 +13,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from idp.api import schemas
+from idp.api.auth import CSRF_HEADER
+from idp.oidc.sso import COOKIE_NAME as SSO_COOKIE
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,8 @@ def build_openapi(server_url: str, operations: tuple[Operation, ...] = OPERATION
     for op in operations:
         entry: dict[str, Any] = {
             "summary": op.summary,
-            "security": [{"oauth2": list(op.scopes)}],
+            "security": [{"oauth2": list(op.scopes)},
+                         {"adminSession": []} if op.method == "get" else {"adminSession": [], "csrfHeader": []}],
             "responses": {
                 str(status): {
                     "description": model.__name__ if model else "No content",
@@ -145,7 +148,13 @@ def build_openapi(server_url: str, operations: tuple[Operation, ...] = OPERATION
                         "Policy.ReadWrite.ConditionalAccess": "Change conditional access policies",
                         "AuditLog.Read.All": "Read the sign-in log",
                     }}},
-                }
+                },
+                "adminSession": {"type": "apiKey", "in": "cookie", "name": SSO_COOKIE,
+                                 "description": "An administrator signed in to the admin center; their directory "
+                                                "roles decide what they may do"},
+                "csrfHeader": {"type": "apiKey", "in": "header", "name": CSRF_HEADER,
+                               "description": "With the session cookie, writes carry the CSRF token of an admin "
+                                              "page (its <meta name=\"csrf-token\">)"},
             },
         },
     }

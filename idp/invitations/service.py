@@ -26,7 +26,7 @@ from idp.directory.emails import normalize_email, validate_address, validate_inv
 from idp.errors import Conflict, Forbidden, NotFound, ValidationError
 from idp.invitations.links import block_url
 from idp.invitations.mail import compose_invitation
-from idp.invitations.model import InvitationRequest, InvitationResult, Inviter
+from idp.invitations.model import InvitationRequest, InvitationResult, Inviter, MessageInfo, Recipient
 from idp.invitations.tickets import new_ticket, redeem_url, ticket_digest
 from idp.models import Group, Invitation, InvitationBlock, Tenant, User
 from idp.policy import (
@@ -349,3 +349,38 @@ def get_invitation(db: Session, tenant: Tenant, invitation_id: str) -> Invitatio
 def list_invitations(db: Session, tenant: Tenant, *, limit: int = 100, offset: int = 0) -> list[Invitation]:
     stmt = scoped(Invitation, tenant.id).order_by(Invitation.created_at.desc(), Invitation.id).limit(limit)
     return list(db.scalars(stmt.offset(offset)))
+
+
+def latest_invitation(db: Session, tenant: Tenant, user_id: str) -> Invitation | None:
+    stmt = scoped(Invitation, tenant.id).where(Invitation.invited_user_id == user_id)
+    return db.scalar(stmt.order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(1))
+
+
+def invitations_of(db: Session, tenant: Tenant, user_id: str) -> list[Invitation]:
+    stmt = scoped(Invitation, tenant.id).where(Invitation.invited_user_id == user_id)
+    return list(db.scalars(stmt.order_by(Invitation.created_at.desc(), Invitation.id.desc())))
+
+
+def resend_invitation(db: Session, tenant: Tenant, user_id: str, inviter: Inviter, *, issuer: str, env: str,
+                      secret_key: str) -> InvitationResult:
+    """Resend to a still-pending guest: the idempotent re-invite (decision 3) of its latest invitation, with mail."""
+    user = users.get_user(db, tenant, user_id)
+    last = latest_invitation(db, tenant, user.id)
+    if user.external_user_state != "PendingAcceptance" or last is None:
+        raise Conflict("only a guest whose invitation is still pending can be sent the invitation again",
+                       field="externalUserState")
+    info = last.message_info or {}
+    cc = tuple(Recipient(address=r["emailAddress"]["address"], name=r["emailAddress"].get("name"))
+               for r in info.get("ccRecipients") or [] if r.get("emailAddress", {}).get("address"))
+    request = InvitationRequest(
+        invited_user_email_address=last.invited_user_email_address,
+        invite_redirect_url=last.invite_redirect_url,
+        invited_user_display_name=last.invited_user_display_name,
+        invited_user_type=last.invited_user_type,
+        send_invitation_message=True,
+        message_info=MessageInfo(message_language=info.get("messageLanguage"),
+                                 customized_message_body=info.get("customizedMessageBody"), cc_recipients=cc),
+        reset_redemption=user.creation_type != "Invitation",
+        invited_user_id=user.id,
+    )
+    return invite(db, tenant, request, inviter, issuer=issuer, env=env, secret_key=secret_key)

@@ -14,6 +14,7 @@ from idp import audit
 from idp.oidc import pending, store
 from idp.oidc.sso import set_cookie
 from idp.runtime import request_db
+from idp.signin.return_to import safe_return_path
 from idp.signin.service import authenticate_member
 from idp.signin.steps import PASSWORD_ROUTE, choose_route
 from idp.tenancy import current_tenant, tenant_blueprint
@@ -24,6 +25,7 @@ SUPPORTED_LOCALES = ("en",)
 
 class SignInForm(FlaskForm):
     request_id = HiddenField()
+    next = HiddenField()  # a page of this tenant to return to (the admin center sends people here)
     email = EmailField("Email address", validators=[DataRequired(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
     submit = SubmitField("Sign in")
@@ -45,6 +47,7 @@ def login() -> Response | tuple[str, int] | str:
     params = waiting["params"] if waiting else None
     if request.method == "GET":
         form.request_id.data = request_id if waiting else ""
+        form.next.data = safe_return_path(request.args.get("next"), tenant) or ""
         hint = (params or {}).get("login_hint", [""])[0]
         if hint:
             form.email.data = hint
@@ -60,7 +63,8 @@ def login() -> Response | tuple[str, int] | str:
             audit.record(db, tenant_id=tenant.id, actor=user.id, activity="Sign-in", target_type="user",
                          target_id=user.id, details={"method": "password"})
             db.commit()
-            target = url_for("oidc_pages.authorize", resume=request_id) if waiting else url_for("tenant_pages.landing")
+            target = (url_for("oidc_pages.authorize", resume=request_id) if waiting
+                      else safe_return_path(form.next.data, tenant) or url_for("tenant_pages.landing"))
             response = redirect(target)
             set_cookie(response, tenant, cookie)
             return response
