@@ -6,6 +6,7 @@ accident; cross-tenant reads that the B2B rules call for use :func:`across_tenan
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,13 @@ def utcnow() -> datetime:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def fold_case(value: str | None) -> str | None:
+    """The case-insensitive comparison form of a text column (NFC, lower-cased), stored beside it for indexes."""
+    if value is None:
+        return None
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).lower())
 
 
 class UTCDateTime(TypeDecorator[datetime]):

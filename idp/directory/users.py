@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -13,7 +15,7 @@ from idp.directory.emails import normalize_email, validate_address, validate_inv
 from idp.directory.passwords import hash_password
 from idp.directory.upn import first_free_guest_upn
 from idp.errors import Conflict, NotFound, ValidationError
-from idp.models import Group, Tenant, User, UserIdentity, UserOtherMail, UserSponsor
+from idp.models import Group, GroupMember, Tenant, User, UserIdentity, UserOtherMail, UserSponsor
 
 MAX_SPONSORS = 5
 
@@ -218,3 +220,143 @@ def list_users(db: Session, tenant: Tenant, *, user_type: str | None = None) -> 
     if user_type:
         stmt = stmt.where(User.user_type == user_type)
     return list(db.scalars(stmt.order_by(User.user_principal_name)))
+
+
+# -- Provisioning (SCIM) ------------------------------------------------------------------------------------------
+
+MAX_UPN_LENGTH = 1024
+PROFILE_FIELDS = (
+    "display_name", "given_name", "surname", "external_id", "title", "nick_name", "employee_number",
+    "profile_attributes",
+)
+FIELD_LIMITS = {"display_name": 256, "given_name": 64, "surname": 64, "external_id": 256, "title": 256,
+                "nick_name": 256, "employee_number": 64}
+
+
+@dataclass(frozen=True)
+class EmailEntry:
+    """One email of a user as provisioning clients send it: the address, its type and the primary flag."""
+
+    address: str
+    type: str | None = None
+    primary: bool = False
+
+
+def validate_user_principal_name(tenant: Tenant, value: str) -> str:
+    """A provisioned member's UPN: a login name, or an address in one of the tenant's own domains."""
+    upn = (value or "").strip().lower()
+    if not upn or len(upn) > MAX_UPN_LENGTH:
+        raise ValidationError(f"a userName needs 1-{MAX_UPN_LENGTH} characters", field="userName")
+    if any(ch.isspace() or ord(ch) < 32 for ch in upn):
+        raise ValidationError("a userName has no spaces or control characters", field="userName")
+    if "@" in upn:
+        domain = upn.rsplit("@", 1)[1]
+        own = {d.name for d in tenant.domains if d.is_verified} | {tenant.initial_domain}
+        if domain not in own and "#ext#" not in upn:
+            raise ValidationError(
+                f"{domain!r} is not a domain of tenant {tenant.slug!r}; invite external people as guests "
+                "(userType Guest)",
+                field="userName",
+            )
+    return upn
+
+
+def provision_member(db: Session, tenant: Tenant, user_principal_name: str, *, actor: str = "system") -> User:
+    """A member created by a provisioning client: the UPN is the client's userName (no password, no mail yet)."""
+    upn = validate_user_principal_name(tenant, user_principal_name)
+    if _upn_taken(db, tenant.id, upn):
+        raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
+    user = User(tenant_id=tenant.id, user_principal_name=upn, display_name=None, user_type="Member",
+                account_enabled=True, creation_type=None)
+    db.add(user)
+    db.flush()
+    add_identity(db, user, sign_in_type="userPrincipalName", issuer=tenant.initial_domain, issuer_assigned_id=upn)
+    db.flush()
+    audit.record(db, tenant_id=tenant.id, actor=actor, activity="Add user", target_type="user",
+                 target_id=user.id, details={"userPrincipalName": upn, "via": "provisioning"})
+    return user
+
+
+def set_emails(db: Session, user: User, entries: Iterable[EmailEntry]) -> None:
+    """Replace a user's addresses: all go to ``otherMails`` (with type and primary), the primary one to ``mail``."""
+    chosen: list[EmailEntry] = []
+    seen: set[str] = set()
+    for entry in entries:
+        address = validate_address(entry.address, field="emails")
+        normalized = normalize_email(address)
+        if normalized in seen:
+            continue
+        seen.add(normalized)
+        chosen.append(EmailEntry(address, entry.type, entry.primary))
+    if sum(1 for e in chosen if e.primary) > 1:
+        raise ValidationError("at most one email is primary", field="emails")
+    user.other_mails.clear()
+    db.flush()
+    for position, entry in enumerate(chosen, start=1):
+        user.other_mails.append(
+            UserOtherMail(tenant_id=user.tenant_id, address=entry.address,
+                          address_normalized=normalize_email(entry.address), position=position,
+                          type=(entry.type or None), is_primary=entry.primary)
+        )
+    main = next((e for e in chosen if e.primary), chosen[0] if chosen else None)
+    user.mail = main.address if main else None
+    user.mail_normalized = normalize_email(main.address) if main else None
+
+
+def touch(user: User) -> None:
+    """Mark a user changed (new ETag, new ``lastModified``) when only its related rows changed."""
+    user.modified_at = utcnow()
+
+
+def update_user(
+    db: Session,
+    tenant: Tenant,
+    user: User,
+    *,
+    changes: dict[str, Any],
+    emails: list[EmailEntry] | None = None,
+    actor: str = "system",
+) -> User:
+    """Apply profile changes (keys of :data:`PROFILE_FIELDS`, ``user_principal_name``, ``account_enabled``,
+    ``user_type``) and, when given, the full list of emails. Always bumps the version."""
+    for key, value in changes.items():
+        if key == "user_principal_name":
+            if value is None:
+                raise ValidationError("userName is required", field="userName")
+            upn = value.strip().lower() if user.is_guest else validate_user_principal_name(tenant, value)
+            if upn != user.user_principal_name:
+                if _upn_taken(db, tenant.id, upn):
+                    raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
+                user.user_principal_name = upn
+        elif key == "account_enabled":
+            user.account_enabled = bool(value)
+        elif key == "user_type":
+            if value not in ("Member", "Guest"):
+                raise ValidationError("userType must be Guest or Member", field="userType")
+            user.user_type = value
+        elif key in PROFILE_FIELDS:
+            limit = FIELD_LIMITS.get(key)
+            if limit is not None and value is not None and len(value) > limit:
+                raise ValidationError(f"{key} has at most {limit} characters", field=key)
+            setattr(user, key, value)
+        else:
+            raise ValidationError(f"{key} cannot be changed", field=key)
+    if emails is not None:
+        set_emails(db, user, emails)
+    touch(user)
+    db.flush()
+    audit.record(db, tenant_id=tenant.id, actor=actor, activity="Update user", target_type="user",
+                 target_id=user.id, details={"changed": sorted(changes) + (["emails"] if emails is not None else [])})
+    return user
+
+
+def delete_user(db: Session, tenant: Tenant, user: User, *, actor: str = "system") -> None:
+    if user.tenant_id != tenant.id:
+        raise NotFound(f"no user {user.id!r} in tenant {tenant.slug!r}", field="user")
+    member_of = select(GroupMember.group_id).where(GroupMember.tenant_id == tenant.id, GroupMember.user_id == user.id)
+    for group in db.scalars(scoped(Group, tenant.id).where(Group.id.in_(member_of))):
+        group.modified_at = utcnow()  # its members changed: new ETag and lastModified
+    audit.record(db, tenant_id=tenant.id, actor=actor, activity="Delete user", target_type="user",
+                 target_id=user.id, details={"userPrincipalName": user.user_principal_name})
+    db.delete(user)
+    db.flush()
