@@ -327,6 +327,11 @@ def update_user(
             if upn != user.user_principal_name:
                 if _upn_taken(db, tenant.id, upn):
                     raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
+                for identity in user.identities:  # the UPN sign-in identity follows the UPN
+                    if identity.sign_in_type == "userPrincipalName" and \
+                            identity.issuer_assigned_id == user.user_principal_name:
+                        identity.issuer_assigned_id = upn
+                        identity.issuer_assigned_id_normalized = upn
                 user.user_principal_name = upn
         elif key == "account_enabled":
             user.account_enabled = bool(value)

@@ -1,0 +1,405 @@
+"""scim2-server's ``ScimStorage`` over Portico's directory tables, for one tenant and one database session.
+
+Reads are SQL (filter, sort and page in the database; related rows loaded per page, never per row); writes go
+through the directory services (:mod:`idp.directory.users`, :mod:`idp.directory.groups`), whose domain errors
+become SCIM errors here. Each SCIM operation runs in a savepoint (:meth:`SqlStorage.operation`), so a failed
+operation of a Bulk request leaves the others; the interface commits the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from scim2_models import ForbiddenException as ScimForbidden
+from scim2_models import (
+    InvalidCursorException,
+    InvalidValueException,
+    NotFoundException,
+    NotImplementedException,
+    PreconditionFailedException,
+    Resource,
+    ResourceType,
+    ResponseParameters,
+    ScimProvider,
+    SearchRequest,
+    UniquenessException,
+)
+from scim2_server.storage import ScimStorage, SearchPage
+from sqlalchemy import Select, and_, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from idp.db import scoped
+from idp.directory import groups as group_service
+from idp.directory import users as user_service
+from idp.errors import Conflict, DomainError, Forbidden, NotFound
+from idp.models import Group, GroupMember, Tenant, User
+from scim.attributes import group_attributes, user_attributes
+from scim.filters import AttributeMap, Dialect, compile_filter, sort_expression
+from scim.resources import group_to_scim, user_changes, user_emails, user_to_scim
+
+USER, GROUP = "User", "Group"
+_ATTRIBUTES = {USER: user_attributes(), GROUP: group_attributes()}
+_ORM = {USER: User, GROUP: Group}
+
+
+def _scim_error(exc: DomainError) -> Exception:
+    if isinstance(exc, Conflict):
+        return UniquenessException(detail=exc.message)
+    if isinstance(exc, NotFound):
+        return NotFoundException(detail=exc.message)
+    if isinstance(exc, Forbidden):
+        return ScimForbidden(detail=exc.message)
+    return InvalidValueException(detail=exc.message)
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except DomainError as exc:
+        raise _scim_error(exc) from exc
+    except IntegrityError as exc:  # a concurrent write took a unique value between check and insert
+        raise UniquenessException(detail="a unique value is already taken") from exc
+    except StaleDataError as exc:  # a concurrent write changed the row (version_id_col)
+        raise PreconditionFailedException(detail="the resource changed meanwhile") from exc
+
+
+def _wants(response_parameters: ResponseParameters[Any] | None, attribute: str) -> bool:
+    """Whether a response keeps ``attribute`` (so related rows are loaded only when returned)."""
+    if response_parameters is None:
+        return True
+    name = attribute.lower()
+    if response_parameters.attributes:
+        return any(str(p).lower().split(".")[0].rsplit(":", 1)[-1] == name for p in response_parameters.attributes)
+    if response_parameters.excluded_attributes:
+        return not any(str(p).lower().rsplit(":", 1)[-1] == name for p in response_parameters.excluded_attributes)
+    return True
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        try:
+            return datetime.fromisoformat(value["datetime"])
+        except (KeyError, TypeError, ValueError):
+            raise InvalidCursorException from None
+    return value
+
+
+class SqlStorage(ScimStorage):
+    """The SCIM resources of ``tenant``: ``User`` and ``Group`` over the directory tables."""
+
+    supports_cursors = True
+
+    def __init__(self, session: Session, tenant: Tenant, provider: ScimProvider, *, actor: str = "scim") -> None:
+        self.db = session
+        self.tenant = tenant
+        self.provider = provider
+        self.actor = actor
+        self.dialect = Dialect(session.get_bind().dialect.name)
+
+    # -- helpers ---------------------------------------------------------------------------------------------------
+
+    def _kind(self, resource_type: ResourceType) -> str:
+        if resource_type.name not in _ORM:
+            raise NotFoundException(detail=f"no resource type {resource_type.name!r}")
+        return str(resource_type.name)
+
+    def _model(self, resource_type: ResourceType) -> type[Resource[Any]]:
+        return self.provider.model_for(resource_type)  # type: ignore[return-value]
+
+    def _row(self, kind: str, resource_id: str | None) -> User | Group:
+        orm = _ORM[kind]
+        row = self.db.scalar(scoped(orm, self.tenant.id).where(orm.id == (resource_id or "")))  # type: ignore[attr-defined]
+        if row is None:
+            raise NotFoundException(detail=f"{kind} {resource_id!r} not found")
+        return row
+
+    def _groups_of(self, user_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+        found: dict[str, list[tuple[str, str]]] = {uid: [] for uid in user_ids}
+        if not user_ids:
+            return found
+        rows = self.db.execute(
+            select(GroupMember.user_id, Group.id, Group.display_name)
+            .join(Group, Group.id == GroupMember.group_id)
+            .where(GroupMember.tenant_id == self.tenant.id, GroupMember.user_id.in_(user_ids))
+            .order_by(Group.display_name_normalized, Group.id)
+        )
+        for user_id, group_id, name in rows:
+            found[user_id].append((group_id, name))
+        return found
+
+    def _members_of(self, group_ids: list[str]) -> dict[str, list[tuple[str, str | None]]]:
+        found: dict[str, list[tuple[str, str | None]]] = {gid: [] for gid in group_ids}
+        if not group_ids:
+            return found
+        rows = self.db.execute(
+            select(GroupMember.group_id, User.id, User.display_name)
+            .join(User, User.id == GroupMember.user_id)
+            .where(GroupMember.tenant_id == self.tenant.id, GroupMember.group_id.in_(group_ids))
+            .order_by(GroupMember.created_at, User.id)
+        )
+        for group_id, user_id, name in rows:
+            found[group_id].append((user_id, name))
+        return found
+
+    def _resources(
+        self, kind: str, rows: list[Any], model: type[Resource[Any]], response_parameters: Any = None
+    ) -> list[Resource[Any]]:
+        ids = [row.id for row in rows]
+        if kind == USER:
+            groups = self._groups_of(ids) if _wants(response_parameters, "groups") else {}
+            data = [user_to_scim(row, groups.get(row.id)) for row in rows]
+        else:
+            members = self._members_of(ids) if _wants(response_parameters, "members") else {}
+            data = [group_to_scim(row, members.get(row.id)) for row in rows]
+        with self.provider:
+            return [model.model_validate(item) for item in data]
+
+    def _check_version(self, row: User | Group, expected_version: str | None) -> None:
+        if expected_version is not None and row.etag != expected_version:
+            raise PreconditionFailedException(detail="the resource changed since the given version")
+
+    def _dump(self, resource: Resource[Any]) -> dict[str, Any]:
+        with self.provider:
+            return resource.model_dump(mode="json", exclude_none=True)
+
+    # -- ScimStorage -----------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def operation(self) -> Iterator[None]:
+        with self.db.begin_nested():
+            yield
+
+    def get(
+        self,
+        resource_type: ResourceType,
+        resource_id: str,
+        *,
+        response_parameters: ResponseParameters[Any] | None = None,
+    ) -> Resource[Any]:
+        kind = self._kind(resource_type)
+        row = self._row(kind, resource_id)
+        return self._resources(kind, [row], self._model(resource_type), response_parameters)[0]
+
+    def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
+        kind = self._kind(resource_type)
+        data = self._dump(resource)
+        with _domain_errors(), self.db.begin_nested():
+            row = self._create_user(data) if kind == USER else self._create_group(data)
+        return self._resources(kind, [row], self._model(resource_type))[0]
+
+    def update(
+        self,
+        resource_type: ResourceType,
+        resource: Resource[Any],
+        *,
+        expected_version: str | None = None,
+    ) -> Resource[Any]:
+        kind = self._kind(resource_type)
+        row = self._row(kind, resource.id)
+        self._check_version(row, expected_version)
+        data = self._dump(resource)
+        with _domain_errors(), self.db.begin_nested():
+            if kind == USER:
+                self._update_user(row, data)  # type: ignore[arg-type]
+            else:
+                self._update_group(row, data)  # type: ignore[arg-type]
+        return self._resources(kind, [row], self._model(resource_type))[0]
+
+    def delete(self, resource_type: ResourceType, resource_id: str, *, expected_version: str | None = None) -> None:
+        kind = self._kind(resource_type)
+        row = self._row(kind, resource_id)
+        self._check_version(row, expected_version)
+        with _domain_errors(), self.db.begin_nested():
+            if kind == USER:
+                user_service.delete_user(self.db, self.tenant, row, actor=self.actor)  # type: ignore[arg-type]
+            else:
+                group_service.delete_group(self.db, self.tenant, row, actor=self.actor)  # type: ignore[arg-type]
+
+    def search(
+        self,
+        resource_types: list[ResourceType],
+        search_request: SearchRequest[Any],
+        *,
+        position: Any = None,
+    ) -> SearchPage:
+        if len(resource_types) != 1:
+            raise NotImplementedException(detail="search at the SCIM root is not supported: search /Users or /Groups")
+        resource_type = resource_types[0]
+        kind = self._kind(resource_type)
+        model = self._model(resource_type)
+        orm = _ORM[kind]
+        attributes = _ATTRIBUTES[kind]
+        condition = (
+            compile_filter(search_request.filter, model, attributes, self.dialect)
+            if search_request.filter is not None else true()
+        )
+        base = scoped(orm, self.tenant.id).where(condition)
+        if kind == USER:
+            base = base.options(selectinload(User.other_mails), selectinload(User.identities),
+                                selectinload(User.sponsors))
+        key = self._sort_key(search_request, model, attributes, orm)
+        descending = search_request.sort_by is not None and \
+            search_request.sort_order == SearchRequest.SortOrder.descending
+        if search_request.cursor is None:
+            total = self._count(orm, condition)
+            start = search_request.start_index_0 or 0
+            if search_request.count == 0:
+                return SearchPage(total, [])
+            stmt = self._ordered(base, key, orm, descending).offset(start)
+            if search_request.count is not None:
+                stmt = stmt.limit(search_request.count)
+            rows = list(self.db.scalars(stmt))
+            return SearchPage(total, self._resources(kind, rows, model))
+        return self._cursor_page(kind, model, orm, base, key, descending, search_request, position, condition)
+
+    # -- searching -------------------------------------------------------------------------------------------------
+
+    def _sort_key(self, search_request: SearchRequest[Any], model: Any, attributes: AttributeMap, orm: Any) -> Any:
+        if search_request.sort_by is None:
+            return orm.created_at
+        binding = search_request.sort_binding(model)
+        if binding is None:
+            return None
+        return sort_expression(binding, attributes, self.dialect)
+
+    def _count(self, orm: Any, condition: Any) -> int:
+        stmt = select(func.count()).select_from(orm).where(orm.tenant_id == self.tenant.id, condition)
+        return int(self.db.scalar(stmt) or 0)
+
+    @staticmethod
+    def _ordered(stmt: Select[Any], key: Any, orm: Any, descending: bool) -> Select[Any]:
+        """Order as ``SearchRequest.sort``: missing values last (first when descending), then by id."""
+        if key is None:
+            return stmt.order_by(orm.id.desc() if descending else orm.id)
+        if descending:
+            return stmt.order_by(key.is_(None).desc(), key.desc(), orm.id.desc())
+        return stmt.order_by(key.is_(None), key, orm.id)
+
+    @staticmethod
+    def _after(key: Any, orm: Any, anchor: dict[str, Any], descending: bool) -> Any:
+        """Rows strictly after ``anchor`` in the order of :meth:`_ordered` (keyset pagination)."""
+        ident = anchor["i"]
+        if key is None:
+            return orm.id < ident if descending else orm.id > ident
+        if anchor["n"]:  # anchor has no value
+            if descending:
+                return or_(key.is_not(None), and_(key.is_(None), orm.id < ident))
+            return and_(key.is_(None), orm.id > ident)
+        value = anchor["k"]
+        if descending:
+            return and_(key.is_not(None), or_(key < value, and_(key == value, orm.id < ident)))
+        return or_(key.is_(None), key > value, and_(key == value, orm.id > ident))
+
+    def _cursor_page(
+        self, kind: str, model: Any, orm: Any, base: Select[Any], key: Any, descending: bool,
+        search_request: SearchRequest[Any], position: Any, condition: Any,
+    ) -> SearchPage:
+        count = search_request.count
+        total = self._count(orm, condition) if position is None else None
+        if count == 0:
+            return SearchPage(total, [])
+        direction, anchor = "next", None
+        if position is not None:
+            try:
+                direction = position["d"]
+                anchor = {"n": bool(position["n"]), "k": _decode(position["k"]), "i": str(position["i"])}
+            except (TypeError, KeyError):
+                raise InvalidCursorException from None
+            if direction not in ("next", "previous"):
+                raise InvalidCursorException
+        keyed = base.add_columns(key.label("sort_key")) if key is not None else base.add_columns(orm.id)
+        if direction == "next":
+            stmt = keyed if anchor is None else keyed.where(self._after(key, orm, anchor, descending))
+            stmt = self._ordered(stmt, key, orm, descending)
+            limit = None if count is None else count + 1
+            rows = list(self.db.execute(stmt.limit(limit) if limit else stmt))
+            more_after = count is not None and len(rows) > count
+            rows = rows[:count] if count is not None else rows
+            more_before = anchor is not None
+        else:
+            assert anchor is not None
+            stmt = keyed.where(self._after(key, orm, anchor, not descending))
+            stmt = self._ordered(stmt, key, orm, not descending)
+            limit = None if count is None else count + 1
+            rows = list(self.db.execute(stmt.limit(limit) if limit else stmt))
+            more_before = count is not None and len(rows) > count
+            rows = list(reversed(rows[:count] if count is not None else rows))
+            more_after = True
+        page = SearchPage(total, self._resources(kind, [r[0] for r in rows], model))
+        if rows and more_after:
+            page.next = self._position("next", rows[-1], key)
+        if rows and more_before:
+            page.previous = self._position("previous", rows[0], key)
+        return page
+
+    @staticmethod
+    def _position(direction: str, row: Any, key: Any) -> dict[str, Any]:
+        value = row[1] if key is not None else None
+        return {"d": direction, "n": value is None, "k": _encode(value), "i": row[0].id}
+
+    # -- writes ----------------------------------------------------------------------------------------------------
+
+    def _create_user(self, data: dict[str, Any]) -> User:
+        changes, emails = user_changes(data)
+        if changes["user_type"] == "Guest":
+            # A pending guest, as an invitation without email creates it (b2b-collaboration.md §1.6).
+            address = next((e.address for e in emails if e.primary), emails[0].address if emails else None)
+            address = address or changes["user_principal_name"]
+            if not address:
+                raise InvalidValueException(detail="a guest needs an email address (emails or userName)")
+            user = user_service.create_guest(self.db, self.tenant, address, display_name=changes["display_name"],
+                                             actor=self.actor)
+            changes.pop("user_principal_name")  # a guest's UPN is the #EXT# form Portico derives
+        else:
+            user = user_service.provision_member(self.db, self.tenant, changes.pop("user_principal_name") or "",
+                                                 actor=self.actor)
+        user_service.update_user(self.db, self.tenant, user, changes=changes, emails=emails or None,
+                                 actor=self.actor)
+        user.modified_at = user.created_at  # one creation, not a creation and an update
+        self.db.flush()
+        return user
+
+    def _update_user(self, user: User, data: dict[str, Any]) -> None:
+        changes, emails = user_changes(data)
+        current = [(e["value"], e.get("type"), bool(e.get("primary"))) for e in user_emails(user)]
+        wanted = [(e.address, e.type, e.primary) for e in emails]
+        user_service.update_user(self.db, self.tenant, user, changes=changes,
+                                 emails=None if current == wanted else emails, actor=self.actor)
+
+    def _member_ids(self, data: dict[str, Any]) -> list[str]:
+        ids = []
+        for member in data.get("members") or []:
+            if (member.get("type") or "User") != "User":
+                raise InvalidValueException(detail="Portico groups have users as members, not groups")
+            if not member.get("value"):
+                raise InvalidValueException(detail="a member needs a value (the user id)")
+            ids.append(str(member["value"]))
+        return ids
+
+    def _create_group(self, data: dict[str, Any]) -> Group:
+        group = group_service.create_group(self.db, self.tenant, data.get("displayName") or "", actor=self.actor)
+        if data.get("externalId") is not None:
+            group_service.update_group(self.db, self.tenant, group, changes={"external_id": data["externalId"]},
+                                       actor=self.actor)
+        group_service.set_members(self.db, self.tenant, group, self._member_ids(data), actor=self.actor)
+        return group
+
+    def _update_group(self, group: Group, data: dict[str, Any]) -> None:
+        group_service.set_members(self.db, self.tenant, group, self._member_ids(data), actor=self.actor)
+        group_service.update_group(
+            self.db, self.tenant, group,
+            changes={"display_name": data.get("displayName") or "", "external_id": data.get("externalId")},
+            actor=self.actor,
+        )
