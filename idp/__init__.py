@@ -54,5 +54,9 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     app.register_blueprint(health_blueprint)
     app.register_blueprint(jwks_blueprint)
     app.register_blueprint(pages_blueprint)
+
+    from scim.app import blueprint as scim_blueprint
+
+    app.register_blueprint(scim_blueprint)
     _register_error_pages(app)
     return app
