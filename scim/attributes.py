@@ -56,7 +56,7 @@ def user_attributes() -> AttributeMap:
     specs.update(_keys(CORE_USER, {
         "id": Column(User.id),
         "externalId": Column(User.external_id),
-        "userName": Column(User.user_principal_name, folded=User.user_principal_name),
+        "userName": Column(User.user_principal_name, folded=User.user_principal_name_normalized),
         "displayName": Column(User.display_name, folded=User.display_name_normalized),
         "nickName": Column(User.nick_name),
         "title": Column(User.title),

@@ -125,7 +125,7 @@ def test_case_insensitive_attributes_use_the_indexed_folded_columns() -> None:
     assert _sql('displayName eq "Ann"', sqlite.dialect()) == (
         "users.display_name IS NOT NULL AND users.display_name_normalized = 'ann'"
     )
-    assert "users.user_principal_name = 'ann'" in _sql('userName eq "ANN"', sqlite.dialect())
+    assert "users.user_principal_name_normalized = 'ann'" in _sql('userName eq "ANN"', sqlite.dialect())
     assert "user_other_mails.address_normalized = 'a@b.example'" in _sql('emails.value eq "A@B.example"',
                                                                             sqlite.dialect())
     assert "users.external_id = 'AbC'" in _sql('externalId eq "AbC"', sqlite.dialect())

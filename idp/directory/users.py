@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from idp import audit
-from idp.db import scoped, utcnow
+from idp.db import fold_case, scoped, utcnow
 from idp.directory.emails import normalize_email, validate_address, validate_invitable_address
 from idp.directory.passwords import hash_password
 from idp.directory.upn import first_free_guest_upn
@@ -22,6 +22,12 @@ MAX_SPONSORS = 5
 
 def _upn_taken(db: Session, tenant_id: str, upn: str) -> bool:
     stmt = scoped(User, tenant_id).where(User.user_principal_name == upn).with_only_columns(User.id)
+    return db.scalar(stmt) is not None
+
+
+def _upn_taken_folded(db: Session, tenant_id: str, upn: str) -> bool:
+    stmt = (scoped(User, tenant_id).where(User.user_principal_name_normalized == fold_case(upn))
+            .with_only_columns(User.id))
     return db.scalar(stmt) is not None
 
 
@@ -252,7 +258,7 @@ def validate_user_principal_name(tenant: Tenant, value: str) -> str:
     if "@" in upn:
         domain = upn.rsplit("@", 1)[1]
         own = {d.name for d in tenant.domains if d.is_verified} | {tenant.initial_domain}
-        if domain not in own and "#ext#" not in upn:
+        if domain not in own:
             raise ValidationError(
                 f"{domain!r} is not a domain of tenant {tenant.slug!r}; invite external people as guests "
                 "(userType Guest)",
@@ -264,7 +270,7 @@ def validate_user_principal_name(tenant: Tenant, value: str) -> str:
 def provision_member(db: Session, tenant: Tenant, user_principal_name: str, *, actor: str = "system") -> User:
     """A member created by a provisioning client: the UPN is the client's userName (no password, no mail yet)."""
     upn = validate_user_principal_name(tenant, user_principal_name)
-    if _upn_taken(db, tenant.id, upn):
+    if _upn_taken_folded(db, tenant.id, upn):
         raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
     user = User(tenant_id=tenant.id, user_principal_name=upn, display_name=None, user_type="Member",
                 account_enabled=True, creation_type=None)
@@ -323,9 +329,11 @@ def update_user(
         if key == "user_principal_name":
             if value is None:
                 raise ValidationError("userName is required", field="userName")
-            upn = value.strip().lower() if user.is_guest else validate_user_principal_name(tenant, value)
-            if upn != user.user_principal_name:
-                if _upn_taken(db, tenant.id, upn):
+            upn = value.strip() if user.is_guest else validate_user_principal_name(tenant, value)
+            if not upn or len(upn) > MAX_UPN_LENGTH:
+                raise ValidationError(f"a userName needs 1-{MAX_UPN_LENGTH} characters", field="userName")
+            if fold_case(upn) != user.user_principal_name_normalized:
+                if _upn_taken_folded(db, tenant.id, upn):
                     raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
                 for identity in user.identities:  # the UPN sign-in identity follows the UPN
                     if identity.sign_in_type == "userPrincipalName" and \

@@ -28,6 +28,7 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         UniqueConstraint("tenant_id", "user_principal_name"),
+        UniqueConstraint("tenant_id", "user_principal_name_normalized"),
         UniqueConstraint("tenant_id", "id"),
         Index("ix_users_tenant_mail", "tenant_id", "mail_normalized"),
         Index("ix_users_tenant_external_id", "tenant_id", "external_id"),
@@ -46,6 +47,8 @@ class User(Base):
         String(36), ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
     )
     user_principal_name: Mapped[str] = mapped_column(String(1024), nullable=False)
+    # Case-folded UPN (guest UPNs keep their upper-case ``#EXT#``): case-insensitive lookups and uniqueness.
+    user_principal_name_normalized: Mapped[str | None] = mapped_column(String(1024))
     mail: Mapped[str | None] = mapped_column(String(320))
     mail_normalized: Mapped[str | None] = mapped_column(String(320))
     display_name: Mapped[str | None] = mapped_column(String(256))
@@ -87,6 +90,11 @@ class User(Base):
     @validates("display_name")
     def _fold_display_name(self, _key: str, value: str | None) -> str | None:
         self.display_name_normalized = fold_case(value)
+        return value
+
+    @validates("user_principal_name")
+    def _fold_user_principal_name(self, _key: str, value: str) -> str:
+        self.user_principal_name_normalized = fold_case(value)
         return value
 
     @property
