@@ -10,26 +10,35 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
+from http import HTTPStatus
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
-from scim2_models import ForbiddenException, PayloadTooLargeException, SCIMException, UnauthorizedException
+from scim2_models import (
+    ForbiddenException,
+    PayloadTooLargeException,
+    SCIMException,
+    SearchRequest,
+    UnauthorizedException,
+)
 from scim2_server.handler import ScimHandler
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 from scim2_server.routing import Operation, Target
 from scim2_server.service import ScimService
+from scim2_server.storage import SearchPage
 
 from idp.runtime import request_db, runtime
 from idp.tenancy import issuer, tenant_blueprint
 from idp.tokens import InvalidToken, token_scopes, verify_access_token
 from scim.schema import build_provider
-from scim.storage import SqlStorage
+from scim.storage import RawPage, SqlStorage
 
 SCIM_READ, SCIM_WRITE = "scim.read", "scim.write"
 READ_OPERATIONS = frozenset({Operation.query, Operation.search, Operation.search_with_body})
 MAX_BODY = 1024 * 1024  # any request but Bulk, whose limit the ServiceProviderConfig announces
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 EXTENSION_KEY = "portico.scim"
 
 
@@ -44,11 +53,43 @@ class PorticoScimService(ScimService):
     def www_authenticate(self, exception: SCIMException) -> str | None:
         return f'Bearer realm="SCIM", scope="{SCIM_READ} {SCIM_WRITE}"'
 
+    def search_response(
+        self, base_url: str, resource_types: list[Any], page: SearchPage, search_request: SearchRequest[Any]
+    ) -> ScimResponse:
+        """Serialise a :class:`RawPage` directly; anything else the way scim2-server does."""
+        if not isinstance(page.resources, RawPage):
+            return super().search_response(base_url, resource_types, page, search_request)
+        by_cursor = search_request.cursor is not None
+        body: dict[str, Any] = {"schemas": [LIST_RESPONSE], "totalResults": page.total,
+                                "itemsPerPage": len(page.resources)}
+        if not by_cursor:
+            body["startIndex"] = search_request.start_index or 1
+        elif search_request.count != 0:
+            for key, position in (("nextCursor", page.next), ("previousCursor", page.previous)):
+                cursor = self._seal(resource_types, search_request, position)
+                if cursor is not None:
+                    body[key] = cursor
+        if body["totalResults"] is None:
+            del body["totalResults"]
+        body["Resources"] = [self._publish_raw(base_url, item) for item in page.resources]
+        return ScimResponse(HTTPStatus.OK, body)
+
+    def _publish_raw(self, base_url: str, item: dict[str, Any]) -> dict[str, Any]:
+        """What :meth:`publish` does to a resource, on its JSON: its location and absolute references."""
+        endpoint = "Users" if item["meta"]["resourceType"] == "User" else "Groups"
+        item["meta"]["location"] = f"{base_url.rstrip('/')}/{endpoint}/{item['id']}"
+        for attribute in ("groups", "members"):
+            for entry in item.get(attribute, ()):
+                if "$ref" in entry:
+                    entry["$ref"] = self.reference_location(base_url, entry["$ref"])
+        return item
+
 
 class ScimEndpoint:
     """What every SCIM request of an app shares: the provider, the service (with its cursor secret)."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, *, raw_pages: bool = True) -> None:
+        self.raw_pages = raw_pages
         self.provider = build_provider()
         self.service = PorticoScimService(self.provider, secret=secret)
 
@@ -96,7 +137,7 @@ class ScimEndpoint:
             if limit is None and len(scim_request.body) > MAX_BODY:
                 raise PayloadTooLargeException(detail=f"request bodies are limited to {MAX_BODY} bytes")
             client = (scim_request.subject or {}).get("claims", {}).get("client_id", "anonymous")
-            storage = SqlStorage(db, g.tenant, self.provider, actor=f"scim:{client}")
+            storage = SqlStorage(db, g.tenant, self.provider, actor=f"scim:{client}", raw_pages=self.raw_pages)
             response = ScimHandler(self.service, storage).handle(scim_request)
             if response.status < 400 or operation is Operation.bulk:
                 db.commit()

@@ -267,24 +267,40 @@ def validate_user_principal_name(tenant: Tenant, value: str) -> str:
     return upn
 
 
-def provision_member(db: Session, tenant: Tenant, user_principal_name: str, *, actor: str = "system") -> User:
-    """A member created by a provisioning client: the UPN is the client's userName (no password, no mail yet)."""
+def provision_member(
+    db: Session,
+    tenant: Tenant,
+    user_principal_name: str,
+    *,
+    changes: dict[str, Any] | None = None,
+    emails: list[EmailEntry] | None = None,
+    actor: str = "system",
+) -> User:
+    """A member created by a provisioning client: the UPN is the client's userName, no password.
+
+    ``changes`` and ``emails`` are applied as :func:`update_user` would, in the same single insert.
+    """
     upn = validate_user_principal_name(tenant, user_principal_name)
     if _upn_taken_folded(db, tenant.id, upn):
         raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
-    user = User(tenant_id=tenant.id, user_principal_name=upn, display_name=None, user_type="Member",
-                account_enabled=True, creation_type=None)
+    now = utcnow()
+    user = User(tenant_id=tenant.id, user_principal_name=upn, user_type="Member", account_enabled=True,
+                created_at=now, modified_at=now)
+    user.other_mails, user.identities, user.sponsors = [], [], []  # new collections: nothing to lazy-load
+    _apply_changes(db, tenant, user, changes or {})
+    if emails:
+        _append_emails(user, emails)
+    user.identities.append(UserIdentity(tenant_id=tenant.id, sign_in_type="userPrincipalName",
+                                        issuer=tenant.initial_domain, issuer_assigned_id=upn,
+                                        issuer_assigned_id_normalized=upn))
     db.add(user)
-    db.flush()
-    add_identity(db, user, sign_in_type="userPrincipalName", issuer=tenant.initial_domain, issuer_assigned_id=upn)
     db.flush()
     audit.record(db, tenant_id=tenant.id, actor=actor, activity="Add user", target_type="user",
                  target_id=user.id, details={"userPrincipalName": upn, "via": "provisioning"})
     return user
 
 
-def set_emails(db: Session, user: User, entries: Iterable[EmailEntry]) -> None:
-    """Replace a user's addresses: all go to ``otherMails`` (with type and primary), the primary one to ``mail``."""
+def _append_emails(user: User, entries: Iterable[EmailEntry]) -> None:
     chosen: list[EmailEntry] = []
     seen: set[str] = set()
     for entry in entries:
@@ -296,8 +312,6 @@ def set_emails(db: Session, user: User, entries: Iterable[EmailEntry]) -> None:
         chosen.append(EmailEntry(address, entry.type, entry.primary))
     if sum(1 for e in chosen if e.primary) > 1:
         raise ValidationError("at most one email is primary", field="emails")
-    user.other_mails.clear()
-    db.flush()
     for position, entry in enumerate(chosen, start=1):
         user.other_mails.append(
             UserOtherMail(tenant_id=user.tenant_id, address=entry.address,
@@ -309,22 +323,20 @@ def set_emails(db: Session, user: User, entries: Iterable[EmailEntry]) -> None:
     user.mail_normalized = normalize_email(main.address) if main else None
 
 
+def set_emails(db: Session, user: User, entries: Iterable[EmailEntry]) -> None:
+    """Replace a user's addresses: all go to ``otherMails`` (with type and primary), the primary one to ``mail``."""
+    entries = list(entries)
+    user.other_mails.clear()
+    db.flush()  # the old rows go before the new ones arrive (unique per user and address)
+    _append_emails(user, entries)
+
+
 def touch(user: User) -> None:
     """Mark a user changed (new ETag, new ``lastModified``) when only its related rows changed."""
     user.modified_at = utcnow()
 
 
-def update_user(
-    db: Session,
-    tenant: Tenant,
-    user: User,
-    *,
-    changes: dict[str, Any],
-    emails: list[EmailEntry] | None = None,
-    actor: str = "system",
-) -> User:
-    """Apply profile changes (keys of :data:`PROFILE_FIELDS`, ``user_principal_name``, ``account_enabled``,
-    ``user_type``) and, when given, the full list of emails. Always bumps the version."""
+def _apply_changes(db: Session, tenant: Tenant, user: User, changes: dict[str, Any]) -> None:
     for key, value in changes.items():
         if key == "user_principal_name":
             if value is None:
@@ -339,7 +351,7 @@ def update_user(
                     if identity.sign_in_type == "userPrincipalName" and \
                             identity.issuer_assigned_id == user.user_principal_name:
                         identity.issuer_assigned_id = upn
-                        identity.issuer_assigned_id_normalized = upn
+                        identity.issuer_assigned_id_normalized = fold_case(upn)
                 user.user_principal_name = upn
         elif key == "account_enabled":
             user.account_enabled = bool(value)
@@ -354,6 +366,20 @@ def update_user(
             setattr(user, key, value)
         else:
             raise ValidationError(f"{key} cannot be changed", field=key)
+
+
+def update_user(
+    db: Session,
+    tenant: Tenant,
+    user: User,
+    *,
+    changes: dict[str, Any],
+    emails: list[EmailEntry] | None = None,
+    actor: str = "system",
+) -> User:
+    """Apply profile changes (keys of :data:`PROFILE_FIELDS`, ``user_principal_name``, ``account_enabled``,
+    ``user_type``) and, when given, the full list of emails. Always bumps the version."""
+    _apply_changes(db, tenant, user, changes)
     if emails is not None:
         set_emails(db, user, emails)
     touch(user)
