@@ -94,10 +94,17 @@ def across_tenants(model: type[ModelT]) -> Select[tuple[ModelT]]:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling does not BEGIN before a SAVEPOINT, so the first savepoint became the
+    # transaction and releasing it committed (with an fsync). SQLAlchemy's documented fix: let SQLAlchemy BEGIN.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -111,9 +118,13 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         if url not in ("sqlite://", "sqlite:///:memory:"):
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            raw = engine.raw_connection()  # outside any transaction: WAL cannot be switched on inside one
+            try:
+                raw.cursor().execute("PRAGMA journal_mode=WAL")
+            finally:
+                raw.close()
     return engine
 
 
