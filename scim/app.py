@@ -138,11 +138,12 @@ class ScimEndpoint:
                 raise PayloadTooLargeException(detail=f"request bodies are limited to {MAX_BODY} bytes")
             client = (scim_request.subject or {}).get("claims", {}).get("client_id", "anonymous")
             storage = SqlStorage(db, g.tenant, self.provider, actor=f"scim:{client}", raw_pages=self.raw_pages)
+            storage.read_only = operation in READ_OPERATIONS or scim_request.method == "GET"
             response = ScimHandler(self.service, storage).handle(scim_request)
-            if response.status < 400 or operation is Operation.bulk:
-                db.commit()
-            else:
+            if storage.read_only or (response.status >= 400 and operation is not Operation.bulk):
                 db.rollback()
+            else:
+                db.commit()
         except Exception as exc:  # every failure is a SCIM Error; unexpected ones are logged as bugs
             db.rollback()
             if not isinstance(exc, SCIMException):

@@ -30,7 +30,7 @@ def _meta(resource_type: str, row: User | Group) -> dict[str, Any]:
 
 
 def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if v is not None and v != {} and v != []}
+    return {k: v for k, v in data.items() if v is not None and (v or not isinstance(v, dict | list))}
 
 
 def user_emails(user: User) -> list[dict[str, Any]]:

@@ -120,6 +120,7 @@ class SqlStorage(ScimStorage):
         self.actor = actor
         self.raw_pages = raw_pages
         self._in_operation = False
+        self.read_only = False
         self.dialect = Dialect(session.get_bind().dialect.name)
 
     # -- helpers ---------------------------------------------------------------------------------------------------
@@ -195,7 +196,8 @@ class SqlStorage(ScimStorage):
 
     @contextmanager
     def operation(self) -> Iterator[None]:
-        if self._in_operation:
+        """One SCIM operation in a savepoint (none for reads: ``read_only`` is set by the interface for GETs)."""
+        if self._in_operation or self.read_only:
             yield
             return
         self._in_operation = True
