@@ -35,7 +35,7 @@ def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
 
 def user_emails(user: User) -> list[dict[str, Any]]:
     if user.other_mails:
-        return [_drop_empty({"value": m.address, "type": m.type, "primary": True if m.is_primary else None})
+        return [_drop_empty({"value": m.address, "display": m.display, "type": m.type, "primary": m.is_primary})
                 for m in user.other_mails]
     if user.mail:
         return [{"value": user.mail, "primary": True}]
@@ -81,15 +81,14 @@ def user_to_scim(user: User, groups: list[tuple[str, str]] | None) -> dict[str, 
     return _drop_empty(data)
 
 
-def group_to_scim(group: Group, members: list[tuple[str, str | None]] | None) -> dict[str, Any]:
-    """A group as a SCIM ``Group``; ``members`` as (user id, display name), or None when not wanted."""
+def group_to_scim(group: Group, members: list[str] | None) -> dict[str, Any]:
+    """A group as a SCIM ``Group``; ``members`` as user ids, or None when not wanted."""
     return _drop_empty({
         "schemas": [CORE_GROUP_SCHEMA],
         "id": group.id,
         "externalId": group.external_id,
         "displayName": group.display_name,
-        "members": [_drop_empty({"value": uid, "display": display, "$ref": f"Users/{uid}", "type": "User"})
-                    for uid, display in members or []],
+        "members": [{"value": uid, "$ref": f"Users/{uid}", "type": "User"} for uid in members or []],
         "meta": _meta("Group", group),
     })
 
@@ -119,7 +118,8 @@ def user_changes(data: dict[str, Any]) -> tuple[dict[str, Any], list[EmailEntry]
         "user_type": data.get("userType") or "Member",
     }
     emails = [
-        EmailEntry(address=str(e.get("value")), type=e.get("type"), primary=bool(e.get("primary")))
+        EmailEntry(address=str(e.get("value")), type=e.get("type"), primary=bool(e.get("primary")),
+                   display=e.get("display"))
         for e in data.get("emails") or []
         if e.get("value")
     ]

@@ -7,7 +7,7 @@ announces exactly what the SQL storage implements (filter, sort, ETags, PATCH, B
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 from scim2_models import (
@@ -34,6 +34,7 @@ from scim2_models import (
     Sort,
     User,
 )
+from scim2_models.resources.group import GroupMember
 
 PORTICO_GUEST_SCHEMA = "urn:portico:params:scim:schemas:extension:guest:2.0:User"
 ENTERPRISE_SCHEMA = str(EnterpriseUser.__schema__)
@@ -65,6 +66,25 @@ class Sponsor(ComplexAttribute):
 class InvitedBy(ComplexAttribute):
     value: Annotated[str | None, Mutability.read_only, CaseExact.true] = None
     """The id of the user who invited this guest."""
+
+
+class PorticoUser(User):
+    """The core User, with ``userType`` restricted to what Portico's directory knows."""
+
+    user_type: str | None = Field(None, examples=["Member", "Guest"])
+    """``Member`` or ``Guest`` (b2b-collaboration.md §3)."""
+
+
+class PorticoGroupMember(GroupMember):
+    display: Annotated[str | None, Mutability.read_only] = None
+    """Not stored nor returned: a member's name is its user's ``displayName``."""
+
+
+class PorticoGroup(Group):
+    """The core Group; members are users of the same tenant."""
+
+    members: list[PorticoGroupMember] | None = None
+    Members: ClassVar[type[ComplexAttribute]] = PorticoGroupMember
 
 
 class PorticoGuest(Extension):
@@ -134,16 +154,16 @@ POLICY = ScimPolicy(
     unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
 )
 
-UserResource = User[EnterpriseUser | PorticoGuest]
+UserResource = PorticoUser[EnterpriseUser | PorticoGuest]
 
 
 def build_provider() -> ScimProvider:
     resource_types = [
         ResourceType.from_resource(UserResource),
-        ResourceType.from_resource(Group),
+        ResourceType.from_resource(PorticoGroup),
     ]
     return ScimProvider(
-        models=[User, EnterpriseUser, PorticoGuest, Group],
+        models=[PorticoUser, EnterpriseUser, PorticoGuest, PorticoGroup],
         resource_types=resource_types,
         config=service_provider_config(),
         policy=POLICY,

@@ -154,18 +154,17 @@ class SqlStorage(ScimStorage):
             found[user_id].append((group_id, name))
         return found
 
-    def _members_of(self, group_ids: list[str]) -> dict[str, list[tuple[str, str | None]]]:
-        found: dict[str, list[tuple[str, str | None]]] = {gid: [] for gid in group_ids}
+    def _members_of(self, group_ids: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {gid: [] for gid in group_ids}
         if not group_ids:
             return found
         rows = self.db.execute(
-            select(GroupMember.group_id, User.id, User.display_name)
-            .join(User, User.id == GroupMember.user_id)
+            select(GroupMember.group_id, GroupMember.user_id)
             .where(GroupMember.tenant_id == self.tenant.id, GroupMember.group_id.in_(group_ids))
-            .order_by(GroupMember.created_at, User.id)
+            .order_by(GroupMember.created_at, GroupMember.user_id)
         )
-        for group_id, user_id, name in rows:
-            found[group_id].append((user_id, name))
+        for group_id, user_id in rows:
+            found[group_id].append(user_id)
         return found
 
     def _resources(
@@ -401,8 +400,8 @@ class SqlStorage(ScimStorage):
 
     def _update_user(self, user: User, data: dict[str, Any]) -> None:
         changes, emails = user_changes(data)
-        current = [(e["value"], e.get("type"), bool(e.get("primary"))) for e in user_emails(user)]
-        wanted = [(e.address, e.type, e.primary) for e in emails]
+        current = [(e["value"], e.get("type"), bool(e.get("primary")), e.get("display")) for e in user_emails(user)]
+        wanted = [(e.address, e.type, e.primary, e.display) for e in emails]
         user_service.update_user(self.db, self.tenant, user, changes=changes,
                                  emails=None if current == wanted else emails, actor=self.actor)
 

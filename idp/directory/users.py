@@ -246,6 +246,7 @@ class EmailEntry:
     address: str
     type: str | None = None
     primary: bool = False
+    display: str | None = None
 
 
 def validate_user_principal_name(tenant: Tenant, value: str) -> str:
@@ -309,14 +310,16 @@ def _append_emails(user: User, entries: Iterable[EmailEntry]) -> None:
         if normalized in seen:
             continue
         seen.add(normalized)
-        chosen.append(EmailEntry(address, entry.type, entry.primary))
+        if entry.display is not None and len(entry.display) > 256:
+            raise ValidationError("an email's display has at most 256 characters", field="emails")
+        chosen.append(EmailEntry(address, entry.type, entry.primary, entry.display))
     if sum(1 for e in chosen if e.primary) > 1:
         raise ValidationError("at most one email is primary", field="emails")
     for position, entry in enumerate(chosen, start=1):
         user.other_mails.append(
             UserOtherMail(tenant_id=user.tenant_id, address=entry.address,
                           address_normalized=normalize_email(entry.address), position=position,
-                          type=(entry.type or None), is_primary=entry.primary)
+                          type=(entry.type or None), is_primary=entry.primary, display=entry.display)
         )
     main = next((e for e in chosen if e.primary), chosen[0] if chosen else None)
     user.mail = main.address if main else None

@@ -128,6 +128,7 @@ class UserOtherMail(Base):
     address_normalized: Mapped[str] = mapped_column(String(320), nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     type: Mapped[str | None] = mapped_column(String(32))
+    display: Mapped[str | None] = mapped_column(String(256))
     is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     user: Mapped[User] = relationship(back_populates="other_mails")

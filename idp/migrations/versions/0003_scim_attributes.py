@@ -23,6 +23,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('user_other_mails', schema=None) as batch_op:
         batch_op.add_column(sa.Column('type', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('display', sa.String(length=256), nullable=True))
         batch_op.add_column(sa.Column('is_primary', sa.Boolean(), nullable=False, server_default=sa.false()))
 
     with op.batch_alter_table('users', schema=None) as batch_op:
@@ -60,6 +61,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('user_other_mails', schema=None) as batch_op:
         batch_op.drop_column('is_primary')
+        batch_op.drop_column('display')
         batch_op.drop_column('type')
 
     with op.batch_alter_table('groups', schema=None) as batch_op:
