@@ -260,22 +260,13 @@ class SqlStorage(ScimStorage):
         position: Any = None,
     ) -> SearchPage:
         if len(resource_types) != 1:
-            raise NotImplementedException(detail="search at the SCIM root is not supported: search /Users or /Groups")
+            return self._root_search(resource_types, search_request, position)
         resource_type = resource_types[0]
         kind = self._kind(resource_type)
         model = self._model(resource_type)
-        orm = _ORM[kind]
-        attributes = _ATTRIBUTES[kind]
-        condition = (
-            compile_filter(search_request.filter, model, attributes, self.dialect)
-            if search_request.filter is not None else true()
-        )
-        base = scoped(orm, self.tenant.id).where(condition)
-        if kind == USER:
-            base = base.options(selectinload(User.other_mails), selectinload(User.identities),
-                                selectinload(User.sponsors))
-        raw = self.raw_pages and not search_request.attributes and not search_request.excluded_attributes
-        key = self._sort_key(search_request, model, attributes, orm)
+        orm, condition, base = self._query(kind, model, search_request)
+        raw = self._raw(search_request)
+        key = self._sort_key(search_request, model, _ATTRIBUTES[kind], orm)
         descending = search_request.sort_by is not None and \
             search_request.sort_order == SearchRequest.SortOrder.descending
         if search_request.cursor is None:
@@ -290,6 +281,83 @@ class SqlStorage(ScimStorage):
             return SearchPage(total, self._resources(kind, rows, model, raw=raw))
         return self._cursor_page(kind, model, orm, base, key, descending, search_request, position, condition,
                                  raw)
+
+    def _raw(self, search_request: SearchRequest[Any]) -> bool:
+        return self.raw_pages and not search_request.attributes and not search_request.excluded_attributes
+
+    def _query(self, kind: str, model: Any, search_request: SearchRequest[Any]) -> tuple[Any, Any, Select[Any]]:
+        """The table, the filter's SQL condition and the base statement of a search on one resource type."""
+        orm = _ORM[kind]
+        condition = (
+            compile_filter(search_request.filter, model, _ATTRIBUTES[kind], self.dialect)
+            if search_request.filter is not None else true()
+        )
+        base = scoped(orm, self.tenant.id).where(condition)
+        if kind == USER:
+            base = base.options(selectinload(User.other_mails), selectinload(User.identities),
+                                selectinload(User.sponsors))
+        return orm, condition, base
+
+    def _root_search(
+        self, resource_types: list[ResourceType], search_request: SearchRequest[Any], position: Any
+    ) -> SearchPage:
+        """A search at the root: the resources of each type in turn (Users, then Groups), each in creation order.
+
+        Cursors page forward across types; a ``previous`` cursor is only given within one type.
+        """
+        if search_request.sort_by is not None:
+            raise NotImplementedException(detail="sorting a search at the SCIM root is not supported")
+        parts = [(self._kind(rt), self._model(rt)) for rt in resource_types]
+        queries = [self._query(kind, model, search_request) for kind, model in parts]
+        raw = self._raw(search_request)
+        count = search_request.count
+        found: list[Any] = []
+        if search_request.cursor is None:
+            total, skip = 0, search_request.start_index_0 or 0
+            for (kind, model), (orm, condition, base) in zip(parts, queries, strict=True):
+                size = self._count(orm, condition)
+                total += size
+                remaining = None if count is None else count - len(found)
+                if remaining == 0 or skip >= size:
+                    skip = max(0, skip - size)
+                    continue
+                stmt = self._ordered(base, orm.created_at, orm, False).offset(skip)
+                rows = list(self.db.scalars(stmt if remaining is None else stmt.limit(remaining)))
+                skip = 0
+                found += self._resources(kind, rows, model, raw=raw)
+            return SearchPage(total, RawPage(found) if raw else found)
+        first, inner = 0, None
+        if position is not None:
+            try:
+                first, inner = int(position["t"]), position["p"]
+            except (TypeError, KeyError, ValueError):
+                raise InvalidCursorException from None
+            if not 0 <= first < len(parts):
+                raise InvalidCursorException
+        total = sum(self._count(orm, condition) for orm, condition, _ in queries) if position is None else None
+        if count == 0:
+            return SearchPage(total, [])
+        page = SearchPage(total, [])
+        for index in range(first, len(parts)):
+            kind, model = parts[index]
+            orm, condition, base = queries[index]
+            remaining = None if count is None else count - len(found)
+            if remaining == 0:
+                if self._count(orm, condition):
+                    page.next = {"t": index, "p": None}
+                    break
+                continue
+            sub = search_request.model_copy(update={"count": remaining})
+            part = self._cursor_page(kind, model, orm, base, orm.created_at, False, sub,
+                                     inner if index == first else None, condition, raw)
+            if index == first and part.previous is not None:
+                page.previous = {"t": index, "p": part.previous}
+            found += part.resources
+            if part.next is not None:
+                page.next = {"t": index, "p": part.next}
+                break
+        page.resources = RawPage(found) if raw else found
+        return page
 
     # -- searching -------------------------------------------------------------------------------------------------
 

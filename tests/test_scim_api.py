@@ -322,3 +322,18 @@ def test_delta_filter_uses_the_modified_at_index(app: Flask, scim: Scim, contoso
     assert "ix_users_tenant_modified_at" in plan
 
 
+
+
+def test_search_at_the_root_lists_users_then_groups(scim: Scim) -> None:
+    user = scim.create_user("rooted", displayName="Shared")
+    group = scim.create_group("Shared", [user["id"]])
+    both = scim.get("", filter='displayName eq "shared"').json
+    assert [r["id"] for r in both["Resources"]] == [user["id"], group["id"]]
+    only_users = scim.post(".search", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                                       "filter": "userName pr"}).json
+    assert [r["id"] for r in only_users["Resources"]] == [user["id"]]
+    first = scim.get("", cursor="", count=1).json
+    second = scim.get("", cursor=first["nextCursor"], count=1).json
+    assert [first["Resources"][0]["id"], second["Resources"][0]["id"]] == [user["id"], group["id"]]
+    assert "nextCursor" not in second
+    assert scim.get("", sortBy="displayName").status_code == 501

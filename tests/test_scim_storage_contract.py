@@ -15,8 +15,6 @@ from scim.storage import SqlStorage
 
 
 class TestSqlStorageContract(ScimStorageContract):
-    supports_root_search = False
-
     @pytest.fixture
     def provider(self) -> ScimProvider:
         return build_provider()
