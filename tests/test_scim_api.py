@@ -14,7 +14,6 @@ from sqlalchemy import text
 from idp.db import Database
 from idp.directory import users
 from idp.models import Tenant
-from idp.runtime import runtime
 
 
 @pytest.fixture
@@ -303,25 +302,25 @@ def test_delta_sync_by_last_modified_and_deleted_users_are_404(scim: Scim) -> No
     assert scim.get(f"Users/{old['id']}").status_code == 404
 
 
-def test_delta_filter_uses_the_modified_at_index(app: Flask, scim: Scim, contoso: Tenant) -> None:
+def test_delta_filter_uses_the_modified_at_index() -> None:
+    """On the migrated schema's indexes (SQLite's planner, whatever database the suite runs on)."""
     from scim2_models import ScimFilter
+    from sqlalchemy import create_engine
 
+    from idp.db import Base
     from scim.attributes import user_attributes
     from scim.filters import Dialect, compile_filter
     from scim.schema import UserResource
 
-    engine = runtime(app).database.engine
-    if engine.dialect.name != "sqlite":
-        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
     condition = compile_filter(ScimFilter[UserResource]('meta.lastModified gt "2020-01-01T00:00:00Z"'),
                                UserResource, user_attributes(), Dialect("sqlite"))
     where = str(condition.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
     with engine.connect() as conn:
         plan = " ".join(str(row) for row in conn.execute(
-            text(f"EXPLAIN QUERY PLAN SELECT id FROM users WHERE tenant_id = :t AND {where}"), {"t": contoso.id}))
+            text(f"EXPLAIN QUERY PLAN SELECT id FROM users WHERE tenant_id = 't' AND {where}")))
     assert "ix_users_tenant_modified_at" in plan
-
-
 
 
 def test_search_at_the_root_lists_users_then_groups(scim: Scim) -> None:
