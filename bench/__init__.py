@@ -1,0 +1,1 @@
+"""Portico benchmarks, run outside the test suite."""
