@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from idp.directory.users import EmailEntry
-from idp.models import Group, User
+from idp.models import User
 from scim.schema import ENTERPRISE_SCHEMA, PORTICO_GUEST_SCHEMA
 
 CORE_USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -24,26 +25,41 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
-def _meta(resource_type: str, row: User | Group) -> dict[str, Any]:
+def _meta(resource_type: str, row: Any) -> dict[str, Any]:
     return {"resourceType": resource_type, "created": _iso(row.created_at),
-            "lastModified": _iso(row.modified_at), "version": row.etag}
+            "lastModified": _iso(row.modified_at), "version": f'W/"{row.version}"'}
 
 
 def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None and (v or not isinstance(v, dict | list))}
 
 
-def user_emails(user: User) -> list[dict[str, Any]]:
-    if user.other_mails:
+def user_emails(user: Any, other_mails: list[Any]) -> list[dict[str, Any]]:
+    """``emails`` from ``otherMails`` rows (address, display, type, is_primary), else the bare ``mail``."""
+    if other_mails:
         return [_drop_empty({"value": m.address, "display": m.display, "type": m.type, "primary": m.is_primary})
-                for m in user.other_mails]
+                for m in other_mails]
     if user.mail:
         return [{"value": user.mail, "primary": True}]
     return []
 
 
-def user_to_scim(user: User, groups: list[tuple[str, str]] | None) -> dict[str, Any]:
-    """A user as a SCIM ``User`` (with the Enterprise and Portico guest extensions); ``groups`` as (id, name)."""
+@dataclass
+class UserRelations:
+    """A user's related rows (ORM objects or result rows with the same column names), loaded per page."""
+
+    other_mails: list[Any] = field(default_factory=list)
+    identities: list[Any] = field(default_factory=list)
+    sponsors: list[Any] = field(default_factory=list)
+    groups: list[tuple[str, str]] | None = None
+
+    @classmethod
+    def of(cls, user: User, groups: list[tuple[str, str]] | None) -> UserRelations:
+        return cls(list(user.other_mails), list(user.identities), list(user.sponsors), groups)
+
+
+def user_to_scim(user: Any, related: UserRelations) -> dict[str, Any]:
+    """A user (ORM object or row) as a SCIM ``User`` with the Enterprise and Portico guest extensions."""
     profile = dict(user.profile_attributes or {})
     name = _drop_empty({**profile.pop("name", {}), "givenName": user.given_name, "familyName": user.surname})
     enterprise = _drop_empty({**profile.pop(ENTERPRISE_SCHEMA, {}), "employeeNumber": user.employee_number})
@@ -51,11 +67,12 @@ def user_to_scim(user: User, groups: list[tuple[str, str]] | None) -> dict[str, 
         "externalUserState": user.external_user_state,
         "externalUserStateChangeDateTime": _iso(user.external_user_state_change_at),
         "creationType": user.creation_type,
-        "identities": [_drop_empty(i.as_dict()) for i in user.identities],
+        "identities": [_drop_empty({"signInType": i.sign_in_type, "issuer": i.issuer,
+                                    "issuerAssignedId": i.issuer_assigned_id}) for i in related.identities],
         "sponsors": [
             {"value": s.sponsor_user_id, "type": "User"} if s.sponsor_user_id
             else {"value": s.sponsor_group_id, "type": "Group"}
-            for s in user.sponsors
+            for s in related.sponsors
         ],
         "invitedBy": {"value": user.invited_by_id} if user.invited_by_id else None,
     })
@@ -71,9 +88,9 @@ def user_to_scim(user: User, groups: list[tuple[str, str]] | None) -> dict[str, 
         "title": user.title,
         "userType": user.user_type,
         "active": user.account_enabled,
-        "emails": user_emails(user),
+        "emails": user_emails(user, related.other_mails),
         "groups": [{"value": gid, "display": gname, "$ref": f"Groups/{gid}", "type": "direct"}
-                   for gid, gname in groups or []],
+                   for gid, gname in related.groups or []],
         ENTERPRISE_SCHEMA: enterprise,
         PORTICO_GUEST_SCHEMA: guest,
         "meta": _meta("User", user),
@@ -81,7 +98,7 @@ def user_to_scim(user: User, groups: list[tuple[str, str]] | None) -> dict[str, 
     return _drop_empty(data)
 
 
-def group_to_scim(group: Group, members: list[str] | None) -> dict[str, Any]:
+def group_to_scim(group: Any, members: list[str] | None) -> dict[str, Any]:
     """A group as a SCIM ``Group``; ``members`` as user ids, or None when not wanted."""
     return _drop_empty({
         "schemas": [CORE_GROUP_SCHEMA],

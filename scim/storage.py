@@ -30,17 +30,17 @@ from scim2_models import (
 from scim2_server.storage import ScimStorage, SearchPage
 from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from idp.db import scoped
 from idp.directory import groups as group_service
 from idp.directory import users as user_service
 from idp.errors import Conflict, DomainError, Forbidden, NotFound
-from idp.models import Group, GroupMember, Tenant, User
+from idp.models import Group, GroupMember, Tenant, User, UserIdentity, UserOtherMail, UserSponsor
 from scim.attributes import group_attributes, user_attributes
 from scim.filters import AttributeMap, Dialect, compile_filter, sort_expression
-from scim.resources import group_to_scim, user_changes, user_emails, user_to_scim
+from scim.resources import UserRelations, group_to_scim, user_changes, user_emails, user_to_scim
 
 USER, GROUP = "User", "Group"
 _ATTRIBUTES = {USER: user_attributes(), GROUP: group_attributes()}
@@ -167,6 +167,28 @@ class SqlStorage(ScimStorage):
             found[group_id].append(user_id)
         return found
 
+    def _relations(self, ids: list[str], groups: dict[str, list[tuple[str, str]]]) -> dict[str, UserRelations]:
+        """The related rows of a page of users: one query per table, as plain rows (no ORM objects)."""
+        found = {uid: UserRelations(groups=groups.get(uid)) for uid in ids}
+        if not ids:
+            return found
+        queries = (
+            ("other_mails", select(UserOtherMail.user_id, UserOtherMail.address, UserOtherMail.display,
+                                   UserOtherMail.type, UserOtherMail.is_primary)
+             .where(UserOtherMail.tenant_id == self.tenant.id, UserOtherMail.user_id.in_(ids))
+             .order_by(UserOtherMail.user_id, UserOtherMail.position)),
+            ("identities", select(UserIdentity.user_id, UserIdentity.sign_in_type, UserIdentity.issuer,
+                                  UserIdentity.issuer_assigned_id)
+             .where(UserIdentity.tenant_id == self.tenant.id, UserIdentity.user_id.in_(ids))
+             .order_by(UserIdentity.user_id, UserIdentity.created_at, UserIdentity.id)),
+            ("sponsors", select(UserSponsor.user_id, UserSponsor.sponsor_user_id, UserSponsor.sponsor_group_id)
+             .where(UserSponsor.tenant_id == self.tenant.id, UserSponsor.user_id.in_(ids))),
+        )
+        for attribute, stmt in queries:
+            for row in self.db.execute(stmt):
+                getattr(found[row.user_id], attribute).append(row)
+        return found
+
     def _resources(
         self, kind: str, rows: list[Any], model: type[Resource[Any]], response_parameters: Any = None,
         *, raw: bool = False, new: bool = False,
@@ -174,7 +196,11 @@ class SqlStorage(ScimStorage):
         ids = [row.id for row in rows]
         if kind == USER:
             groups = self._groups_of(ids) if _wants(response_parameters, "groups") and not new else {}
-            data = [user_to_scim(row, groups.get(row.id)) for row in rows]
+            if rows and isinstance(rows[0], User):
+                data = [user_to_scim(row, UserRelations.of(row, groups.get(row.id))) for row in rows]
+            else:
+                related = self._relations(ids, groups)
+                data = [user_to_scim(row, related[row.id]) for row in rows]
         else:
             members = self._members_of(ids) if _wants(response_parameters, "members") else {}
             data = [group_to_scim(row, members.get(row.id)) for row in rows]
@@ -270,14 +296,16 @@ class SqlStorage(ScimStorage):
         descending = search_request.sort_by is not None and \
             search_request.sort_order == SearchRequest.SortOrder.descending
         if search_request.cursor is None:
-            total = self._count(orm, condition)
             start = search_request.start_index_0 or 0
             if search_request.count == 0:
-                return SearchPage(total, [])
-            stmt = self._ordered(base, key, orm, descending).offset(start)
+                return SearchPage(self._count(orm, condition), [])
+            # The total comes with the page (a window count): one query instead of two.
+            counted = base.add_columns(func.count().over().label("total_rows"))
+            stmt = self._ordered(counted, key, orm, descending).offset(start)
             if search_request.count is not None:
                 stmt = stmt.limit(search_request.count)
-            rows = list(self.db.scalars(stmt))
+            rows = list(self.db.execute(stmt))
+            total = rows[0].total_rows if rows else (self._count(orm, condition) if start else 0)
             return SearchPage(total, self._resources(kind, rows, model, raw=raw))
         return self._cursor_page(kind, model, orm, base, key, descending, search_request, position, condition,
                                  raw)
@@ -292,10 +320,8 @@ class SqlStorage(ScimStorage):
             compile_filter(search_request.filter, model, _ATTRIBUTES[kind], self.dialect)
             if search_request.filter is not None else true()
         )
-        base = scoped(orm, self.tenant.id).where(condition)
-        if kind == USER:
-            base = base.options(selectinload(User.other_mails), selectinload(User.identities),
-                                selectinload(User.sponsors))
+        # Plain rows, not ORM objects: a page is serialised, never changed (related rows: _relations).
+        base = scoped(orm, self.tenant.id).where(condition).with_only_columns(*orm.__table__.columns)
         return orm, condition, base
 
     def _root_search(
@@ -322,7 +348,7 @@ class SqlStorage(ScimStorage):
                     skip = max(0, skip - size)
                     continue
                 stmt = self._ordered(base, orm.created_at, orm, False).offset(skip)
-                rows = list(self.db.scalars(stmt if remaining is None else stmt.limit(remaining)))
+                rows = list(self.db.execute(stmt if remaining is None else stmt.limit(remaining)))
                 skip = 0
                 found += self._resources(kind, rows, model, raw=raw)
             return SearchPage(total, RawPage(found) if raw else found)
@@ -414,7 +440,7 @@ class SqlStorage(ScimStorage):
                 raise InvalidCursorException from None
             if direction not in ("next", "previous"):
                 raise InvalidCursorException
-        keyed = base.add_columns(key.label("sort_key")) if key is not None else base.add_columns(orm.id)
+        keyed = base.add_columns(key.label("sort_key")) if key is not None else base
         if direction == "next":
             stmt = keyed if anchor is None else keyed.where(self._after(key, orm, anchor, descending))
             stmt = self._ordered(stmt, key, orm, descending)
@@ -432,7 +458,7 @@ class SqlStorage(ScimStorage):
             more_before = count is not None and len(rows) > count
             rows = list(reversed(rows[:count] if count is not None else rows))
             more_after = True
-        page = SearchPage(total, self._resources(kind, [r[0] for r in rows], model, raw=raw))
+        page = SearchPage(total, self._resources(kind, rows, model, raw=raw))
         if rows and more_after:
             page.next = self._position("next", rows[-1], key)
         if rows and more_before:
@@ -441,8 +467,8 @@ class SqlStorage(ScimStorage):
 
     @staticmethod
     def _position(direction: str, row: Any, key: Any) -> dict[str, Any]:
-        value = row[1] if key is not None else None
-        return {"d": direction, "n": value is None, "k": _encode(value), "i": row[0].id}
+        value = row.sort_key if key is not None else None
+        return {"d": direction, "n": value is None, "k": _encode(value), "i": row.id}
 
     # -- writes ----------------------------------------------------------------------------------------------------
 
@@ -468,7 +494,8 @@ class SqlStorage(ScimStorage):
 
     def _update_user(self, user: User, data: dict[str, Any]) -> None:
         changes, emails = user_changes(data)
-        current = [(e["value"], e.get("type"), bool(e.get("primary")), e.get("display")) for e in user_emails(user)]
+        current = [(e["value"], e.get("type"), bool(e.get("primary")), e.get("display"))
+                   for e in user_emails(user, user.other_mails)]
         wanted = [(e.address, e.type, e.primary, e.display) for e in emails]
         user_service.update_user(self.db, self.tenant, user, changes=changes,
                                  emails=None if current == wanted else emails, actor=self.actor)
