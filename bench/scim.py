@@ -15,6 +15,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     paging_seconds = time.perf_counter() - started
     assert seen == args.users, seen
 
-    mark = get(f"Users/{ids[-1]}")["meta"]["lastModified"]
+    mark = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     time.sleep(0.01)
     changed = ids[:: max(1, len(ids) // 1000)][:1000]
     for user_id in changed:

@@ -28,7 +28,7 @@ from scim2_models import (
     UniquenessException,
 )
 from scim2_server.storage import ScimStorage, SearchPage
-from sqlalchemy import Select, and_, func, or_, select, true
+from sqlalchemy import Select, and_, bindparam, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -43,6 +43,32 @@ from scim.filters import AttributeMap, Dialect, compile_filter, sort_expression
 from scim.resources import UserRelations, group_to_scim, user_changes, user_emails, user_to_scim
 
 USER, GROUP = "User", "Group"
+
+# The queries of every page, built once (SQLAlchemy then reuses their cache keys and compiled forms).
+_TENANT, _IDS = bindparam("tenant"), bindparam("ids", expanding=True)
+_GROUPS_OF = (
+    select(GroupMember.user_id, Group.id, Group.display_name)
+    .join(Group, Group.id == GroupMember.group_id)
+    .where(GroupMember.tenant_id == _TENANT, GroupMember.user_id.in_(_IDS))
+    .order_by(Group.display_name_normalized, Group.id)
+)
+_MEMBERS_OF = (
+    select(GroupMember.group_id, GroupMember.user_id)
+    .where(GroupMember.tenant_id == _TENANT, GroupMember.group_id.in_(_IDS))
+    .order_by(GroupMember.created_at, GroupMember.user_id)
+)
+_RELATIONS = (
+    ("other_mails", select(UserOtherMail.user_id, UserOtherMail.address, UserOtherMail.display,
+                           UserOtherMail.type, UserOtherMail.is_primary)
+     .where(UserOtherMail.tenant_id == _TENANT, UserOtherMail.user_id.in_(_IDS))
+     .order_by(UserOtherMail.user_id, UserOtherMail.position)),
+    ("identities", select(UserIdentity.user_id, UserIdentity.sign_in_type, UserIdentity.issuer,
+                          UserIdentity.issuer_assigned_id)
+     .where(UserIdentity.tenant_id == _TENANT, UserIdentity.user_id.in_(_IDS))
+     .order_by(UserIdentity.user_id, UserIdentity.created_at, UserIdentity.id)),
+    ("sponsors", select(UserSponsor.user_id, UserSponsor.sponsor_user_id, UserSponsor.sponsor_group_id)
+     .where(UserSponsor.tenant_id == _TENANT, UserSponsor.user_id.in_(_IDS))),
+)
 _ATTRIBUTES = {USER: user_attributes(), GROUP: group_attributes()}
 _ORM = {USER: User, GROUP: Group}
 
@@ -142,51 +168,25 @@ class SqlStorage(ScimStorage):
 
     def _groups_of(self, user_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
         found: dict[str, list[tuple[str, str]]] = {uid: [] for uid in user_ids}
-        if not user_ids:
-            return found
-        rows = self.db.execute(
-            select(GroupMember.user_id, Group.id, Group.display_name)
-            .join(Group, Group.id == GroupMember.group_id)
-            .where(GroupMember.tenant_id == self.tenant.id, GroupMember.user_id.in_(user_ids))
-            .order_by(Group.display_name_normalized, Group.id)
-        )
-        for user_id, group_id, name in rows:
-            found[user_id].append((group_id, name))
+        if user_ids:
+            for user_id, group_id, name in self.db.execute(_GROUPS_OF, {"tenant": self.tenant.id, "ids": user_ids}):
+                found[user_id].append((group_id, name))
         return found
 
     def _members_of(self, group_ids: list[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {gid: [] for gid in group_ids}
-        if not group_ids:
-            return found
-        rows = self.db.execute(
-            select(GroupMember.group_id, GroupMember.user_id)
-            .where(GroupMember.tenant_id == self.tenant.id, GroupMember.group_id.in_(group_ids))
-            .order_by(GroupMember.created_at, GroupMember.user_id)
-        )
-        for group_id, user_id in rows:
-            found[group_id].append(user_id)
+        if group_ids:
+            for group_id, user_id in self.db.execute(_MEMBERS_OF, {"tenant": self.tenant.id, "ids": group_ids}):
+                found[group_id].append(user_id)
         return found
 
     def _relations(self, ids: list[str], groups: dict[str, list[tuple[str, str]]]) -> dict[str, UserRelations]:
         """The related rows of a page of users: one query per table, as plain rows (no ORM objects)."""
         found = {uid: UserRelations(groups=groups.get(uid)) for uid in ids}
-        if not ids:
-            return found
-        queries = (
-            ("other_mails", select(UserOtherMail.user_id, UserOtherMail.address, UserOtherMail.display,
-                                   UserOtherMail.type, UserOtherMail.is_primary)
-             .where(UserOtherMail.tenant_id == self.tenant.id, UserOtherMail.user_id.in_(ids))
-             .order_by(UserOtherMail.user_id, UserOtherMail.position)),
-            ("identities", select(UserIdentity.user_id, UserIdentity.sign_in_type, UserIdentity.issuer,
-                                  UserIdentity.issuer_assigned_id)
-             .where(UserIdentity.tenant_id == self.tenant.id, UserIdentity.user_id.in_(ids))
-             .order_by(UserIdentity.user_id, UserIdentity.created_at, UserIdentity.id)),
-            ("sponsors", select(UserSponsor.user_id, UserSponsor.sponsor_user_id, UserSponsor.sponsor_group_id)
-             .where(UserSponsor.tenant_id == self.tenant.id, UserSponsor.user_id.in_(ids))),
-        )
-        for attribute, stmt in queries:
-            for row in self.db.execute(stmt):
-                getattr(found[row.user_id], attribute).append(row)
+        if ids:
+            for attribute, stmt in _RELATIONS:
+                for row in self.db.execute(stmt, {"tenant": self.tenant.id, "ids": ids}):
+                    getattr(found[row.user_id], attribute).append(row)
         return found
 
     def _resources(
