@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from idp import audit
-from idp.db import fold_case, scoped, utcnow
+from idp.db import fold_case, new_id, scoped, utcnow
 from idp.directory.emails import normalize_email, validate_address, validate_invitable_address
 from idp.directory.passwords import hash_password
 from idp.directory.upn import first_free_guest_upn
@@ -285,7 +285,7 @@ def provision_member(
     if _upn_taken_folded(db, tenant.id, upn):
         raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
     now = utcnow()
-    user = User(tenant_id=tenant.id, user_principal_name=upn, user_type="Member", account_enabled=True,
+    user = User(id=new_id(), tenant_id=tenant.id, user_principal_name=upn, user_type="Member", account_enabled=True,
                 created_at=now, modified_at=now)
     user.other_mails, user.identities, user.sponsors = [], [], []  # new collections: nothing to lazy-load
     _apply_changes(db, tenant, user, changes or {})
@@ -295,9 +295,9 @@ def provision_member(
                                         issuer=tenant.initial_domain, issuer_assigned_id=upn,
                                         issuer_assigned_id_normalized=upn))
     db.add(user)
-    db.flush()
     audit.record(db, tenant_id=tenant.id, actor=actor, activity="Add user", target_type="user",
                  target_id=user.id, details={"userPrincipalName": upn, "via": "provisioning"})
+    db.flush()  # one flush for the user, its rows and the audit event
     return user
 
 
