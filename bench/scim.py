@@ -10,6 +10,7 @@ a ``meta.lastModified gt`` delta after changing 1% of the users, and the import 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -73,12 +74,18 @@ def load(database: Database, tenant_id: str, users: int, groups: int) -> tuple[f
     return user_rate, group_rate, ids
 
 
+CPU: list[float] = []
+
+
 def timed(call: Callable[[], Any], times: int) -> list[float]:
+    """Wall-clock milliseconds per call; the process's CPU milliseconds go to ``CPU`` (shared machines)."""
     samples = []
+    CPU.clear()
     for _ in range(times):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         call()
         samples.append((time.perf_counter() - started) * 1000)
+        CPU.append((time.process_time() - cpu) * 1000)
     return samples
 
 
@@ -128,15 +135,18 @@ def main(argv: list[str] | None = None) -> None:
         assert found["totalResults"] == 1
 
     eq = timed(lookup, args.lookups)
+    eq_cpu = statistics.median(CPU)
     co = timed(lambda: get("Users", filter=f'userName co "{rng.randrange(1000):03d}"', count=100), 20)
+    co_cpu = statistics.median(CPU)
 
-    started = time.perf_counter()
+    started, paging_cpu = time.perf_counter(), time.process_time()
     page = get("Users", cursor="", count=1000)
     seen = len(page["Resources"])
     while "nextCursor" in page:
         page = get("Users", cursor=page["nextCursor"], count=1000)
         seen += len(page["Resources"])
     paging_seconds = time.perf_counter() - started
+    paging_cpu = time.process_time() - paging_cpu
     assert seen == args.users, seen
 
     mark = datetime.now(UTC).isoformat().replace("+00:00", "Z")
@@ -154,20 +164,23 @@ def main(argv: list[str] | None = None) -> None:
         delta_total = get("Users", filter=f'meta.lastModified gt "{mark}"', count=100)["totalResults"]
 
     delta_ms = timed(delta, 10)
+    delta_cpu = statistics.median(CPU)
 
     rows = [
         ("users loaded", f"{args.users:,}", ""),
         ("groups loaded (10 members each)", f"{args.groups:,}", f"{group_rate:,.0f} groups/s"),
         ("import rate (storage create)", f"{user_rate:,.0f} users/s", "target >= 1,000"),
-        ("userName eq lookup p50", f"{_percentile(eq, 0.5):.2f} ms", "target <= 5 ms"),
+        ("userName eq lookup p50", f"{_percentile(eq, 0.5):.2f} ms", f"target <= 5 ms (CPU {eq_cpu:.2f} ms)"),
         ("userName eq lookup p99", f"{_percentile(eq, 0.99):.2f} ms", ""),
-        ("userName co filter, count=100 (p50)", f"{statistics.median(co):.1f} ms", ""),
+        ("userName co filter, count=100 (p50)", f"{statistics.median(co):.1f} ms", f"(CPU {co_cpu:.1f} ms)"),
         ("full cursor paging, count=1000", f"{seen / paging_seconds:,.0f} users/s",
-         f"target >= 5,000 ({paging_seconds:.1f} s)"),
-        (f"meta.lastModified gt delta ({delta_total:,} changed), p50", f"{statistics.median(delta_ms):.1f} ms", ""),
+         f"target >= 5,000 ({paging_seconds:.1f} s; CPU-bound rate {seen / paging_cpu:,.0f} users/s)"),
+        (f"meta.lastModified gt delta ({delta_total:,} changed), p50", f"{statistics.median(delta_ms):.1f} ms",
+         f"(CPU {delta_cpu:.1f} ms)"),
     ]
     width = max(len(r[0]) for r in rows)
-    print(f"\nSCIM benchmark ({engine.dialect.name}, {args.users:,} users, {args.groups:,} groups)")
+    print(f"\nSCIM benchmark ({engine.dialect.name}, {args.users:,} users, {args.groups:,} groups; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
     for name, value, note in rows:
         print(f"  {name:<{width}}  {value:>16}  {note}")
 
