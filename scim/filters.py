@@ -110,7 +110,18 @@ def _nonempty(expr: Any, kind: str) -> ColumnElement[bool]:
     return expr.is_not(None)
 
 
-class SqlFilter(FilterVisitor[ColumnElement[bool]]):
+class _BooleanVisitor(FilterVisitor[ColumnElement[bool]]):
+    """``not``, ``and`` and ``or``, shared by the resource filter and the filter inside ``attr[...]``."""
+
+    def visit_not(self, node: Not) -> ColumnElement[bool]:
+        return not_(self.visit(node.expr))
+
+    def visit_logical_expr(self, node: LogicalExpr) -> ColumnElement[bool]:
+        terms = [self.visit(term) for term in node.terms]
+        return and_(*terms) if node.op == LogicalOperator.and_ else or_(*terms)
+
+
+class SqlFilter(_BooleanVisitor):
     """Compile a filter bound to one resource model into a boolean SQL expression over its table."""
 
     def __init__(self, scim_filter: ScimFilter[Any], attributes: AttributeMap, dialect: Dialect) -> None:
@@ -237,13 +248,6 @@ class SqlFilter(FilterVisitor[ColumnElement[bool]]):
             matched = or_(matched, _nonempty(spec.fallback.expr, STRING))
         return matched
 
-    def visit_not(self, node: Not) -> ColumnElement[bool]:
-        return not_(self.visit(node.expr))
-
-    def visit_logical_expr(self, node: LogicalExpr) -> ColumnElement[bool]:
-        terms = [self.visit(term) for term in node.terms]
-        return and_(*terms) if node.op == LogicalOperator.and_ else or_(*terms)
-
     def visit_value_path(self, node: ValuePath) -> ColumnElement[bool]:
         binding = self._binding(node.attr_path, comparison=False)
         if binding is None:
@@ -255,7 +259,7 @@ class SqlFilter(FilterVisitor[ColumnElement[bool]]):
         return self._children_match(spec, inner)
 
 
-class _EntryFilter(FilterVisitor[ColumnElement[bool]]):
+class _EntryFilter(_BooleanVisitor):
     """The filter inside ``attr[...]``: conditions on one row of the child table."""
 
     def __init__(self, outer: SqlFilter, spec: Children, attr_path: AttrPath) -> None:
@@ -283,13 +287,6 @@ class _EntryFilter(FilterVisitor[ColumnElement[bool]]):
     def visit_present(self, node: Present) -> ColumnElement[bool]:
         found = self._sub(node.attr_path, comparison=False)
         return false() if found is None else _nonempty(found[0].expr, found[0].kind)
-
-    def visit_not(self, node: Not) -> ColumnElement[bool]:
-        return not_(self.visit(node.expr))
-
-    def visit_logical_expr(self, node: LogicalExpr) -> ColumnElement[bool]:
-        terms = [self.visit(term) for term in node.terms]
-        return and_(*terms) if node.op == LogicalOperator.and_ else or_(*terms)
 
     def visit_value_path(self, node: ValuePath) -> ColumnElement[bool]:
         raise InvalidFilterException(detail="value filters cannot be nested")
