@@ -82,5 +82,9 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     app.register_blueprint(mfa_blueprint)
     app.register_blueprint(admin_blueprint)
     init_demo(app)
+
+    from scim.app import blueprint as scim_blueprint
+
+    app.register_blueprint(scim_blueprint)
     _register_error_pages(app)
     return app

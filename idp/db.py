@@ -6,6 +6,7 @@ accident; cross-tenant reads that the B2B rules call for use :func:`across_tenan
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,13 @@ def utcnow() -> datetime:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def fold_case(value: str | None) -> str | None:
+    """The case-insensitive comparison form of a text column (NFC, lower-cased), stored beside it for indexes."""
+    if value is None:
+        return None
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", value).lower())
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -78,11 +86,18 @@ def across_tenants(model: type[ModelT]) -> Select[tuple[ModelT]]:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling does not BEGIN before a SAVEPOINT, so the first savepoint became the
+    # transaction and releasing it committed (with an fsync). SQLAlchemy's documented fix: let SQLAlchemy BEGIN.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer (several gunicorn workers)
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -96,6 +111,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 

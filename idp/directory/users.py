@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from idp import audit
-from idp.db import scoped, utcnow
+from idp.db import fold_case, new_id, scoped, utcnow
 from idp.directory.emails import normalize_email, validate_address, validate_invitable_address
 from idp.directory.passwords import hash_password
 from idp.directory.upn import first_free_guest_upn
 from idp.errors import Conflict, NotFound, ValidationError
-from idp.models import Group, Tenant, User, UserIdentity, UserOtherMail, UserSponsor
+from idp.models import Group, GroupMember, Tenant, User, UserIdentity, UserOtherMail, UserSponsor
 
 MAX_SPONSORS = 5
 
 
 def _upn_taken(db: Session, tenant_id: str, upn: str) -> bool:
     stmt = scoped(User, tenant_id).where(User.user_principal_name == upn).with_only_columns(User.id)
+    return db.scalar(stmt) is not None
+
+
+def _upn_taken_folded(db: Session, tenant_id: str, upn: str) -> bool:
+    stmt = (scoped(User, tenant_id).where(User.user_principal_name_normalized == fold_case(upn))
+            .with_only_columns(User.id))
     return db.scalar(stmt) is not None
 
 
@@ -240,3 +248,179 @@ def list_users(db: Session, tenant: Tenant, *, user_type: str | None = None) -> 
     if user_type:
         stmt = stmt.where(User.user_type == user_type)
     return list(db.scalars(stmt.order_by(User.user_principal_name)))
+
+
+# -- Provisioning (SCIM) ------------------------------------------------------------------------------------------
+
+MAX_UPN_LENGTH = 1024
+PROFILE_FIELDS = (
+    "display_name", "given_name", "surname", "external_id", "title", "nick_name", "employee_number",
+    "profile_attributes",
+)
+FIELD_LIMITS = {"display_name": 256, "given_name": 64, "surname": 64, "external_id": 256, "title": 256,
+                "nick_name": 256, "employee_number": 64}
+
+
+@dataclass(frozen=True)
+class EmailEntry:
+    """One email of a user as provisioning clients send it: the address, its type and the primary flag."""
+
+    address: str
+    type: str | None = None
+    primary: bool = False
+    display: str | None = None
+
+
+def validate_user_principal_name(tenant: Tenant, value: str) -> str:
+    """A provisioned member's UPN: a login name, or an address in one of the tenant's own domains."""
+    upn = (value or "").strip().lower()
+    if not upn or len(upn) > MAX_UPN_LENGTH:
+        raise ValidationError(f"a userName needs 1-{MAX_UPN_LENGTH} characters", field="userName")
+    if any(ch.isspace() or ord(ch) < 32 for ch in upn):
+        raise ValidationError("a userName has no spaces or control characters", field="userName")
+    if "@" in upn:
+        domain = upn.rsplit("@", 1)[1]
+        own = {d.name for d in tenant.domains if d.is_verified} | {tenant.initial_domain}
+        if domain not in own:
+            raise ValidationError(
+                f"{domain!r} is not a domain of tenant {tenant.slug!r}; invite external people as guests "
+                "(userType Guest)",
+                field="userName",
+            )
+    return upn
+
+
+def provision_member(
+    db: Session,
+    tenant: Tenant,
+    user_principal_name: str,
+    *,
+    changes: dict[str, Any] | None = None,
+    emails: list[EmailEntry] | None = None,
+    actor: str = "system",
+) -> User:
+    """A member created by a provisioning client: the UPN is the client's userName, no password.
+
+    ``changes`` and ``emails`` are applied as :func:`update_user` would, in the same single insert.
+    """
+    upn = validate_user_principal_name(tenant, user_principal_name)
+    if _upn_taken_folded(db, tenant.id, upn):
+        raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
+    now = utcnow()
+    user = User(id=new_id(), tenant_id=tenant.id, user_principal_name=upn, user_type="Member", account_enabled=True,
+                created_at=now, modified_at=now)
+    user.other_mails, user.identities, user.sponsors = [], [], []  # new collections: nothing to lazy-load
+    _apply_changes(db, tenant, user, changes or {})
+    if emails:
+        _append_emails(user, emails)
+    user.identities.append(UserIdentity(tenant_id=tenant.id, sign_in_type="userPrincipalName",
+                                        issuer=tenant.initial_domain, issuer_assigned_id=upn,
+                                        issuer_assigned_id_normalized=upn))
+    db.add(user)
+    audit.record(db, tenant_id=tenant.id, actor=actor, activity="Add user", target_type="user",
+                 target_id=user.id, details={"userPrincipalName": upn, "via": "provisioning"})
+    db.flush()  # one flush for the user, its rows and the audit event
+    return user
+
+
+def _append_emails(user: User, entries: Iterable[EmailEntry]) -> None:
+    chosen: list[EmailEntry] = []
+    seen: set[str] = set()
+    for entry in entries:
+        address = validate_address(entry.address, field="emails")
+        normalized = normalize_email(address)
+        if normalized in seen:
+            continue
+        seen.add(normalized)
+        if entry.display is not None and len(entry.display) > 256:
+            raise ValidationError("an email's display has at most 256 characters", field="emails")
+        chosen.append(EmailEntry(address, entry.type, entry.primary, entry.display))
+    if sum(1 for e in chosen if e.primary) > 1:
+        raise ValidationError("at most one email is primary", field="emails")
+    for position, entry in enumerate(chosen, start=1):
+        user.other_mails.append(
+            UserOtherMail(tenant_id=user.tenant_id, address=entry.address,
+                          address_normalized=normalize_email(entry.address), position=position,
+                          type=(entry.type or None), is_primary=entry.primary, display=entry.display)
+        )
+    main = next((e for e in chosen if e.primary), chosen[0] if chosen else None)
+    user.mail = main.address if main else None
+    user.mail_normalized = normalize_email(main.address) if main else None
+
+
+def set_emails(db: Session, user: User, entries: Iterable[EmailEntry]) -> None:
+    """Replace a user's addresses: all go to ``otherMails`` (with type and primary), the primary one to ``mail``."""
+    entries = list(entries)
+    user.other_mails.clear()
+    db.flush()  # the old rows go before the new ones arrive (unique per user and address)
+    _append_emails(user, entries)
+
+
+def touch(user: User) -> None:
+    """Mark a user changed (new ETag, new ``lastModified``) when only its related rows changed."""
+    user.modified_at = utcnow()
+
+
+def _apply_changes(db: Session, tenant: Tenant, user: User, changes: dict[str, Any]) -> None:
+    for key, value in changes.items():
+        if key == "user_principal_name":
+            if value is None:
+                raise ValidationError("userName is required", field="userName")
+            upn = value.strip() if user.is_guest else validate_user_principal_name(tenant, value)
+            if not upn or len(upn) > MAX_UPN_LENGTH:
+                raise ValidationError(f"a userName needs 1-{MAX_UPN_LENGTH} characters", field="userName")
+            if fold_case(upn) != user.user_principal_name_normalized:
+                if _upn_taken_folded(db, tenant.id, upn):
+                    raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
+                for identity in user.identities:  # the UPN sign-in identity follows the UPN
+                    if identity.sign_in_type == "userPrincipalName" and \
+                            identity.issuer_assigned_id == user.user_principal_name:
+                        identity.issuer_assigned_id = upn
+                        identity.issuer_assigned_id_normalized = fold_case(upn)
+                user.user_principal_name = upn
+        elif key == "account_enabled":
+            user.account_enabled = bool(value)
+        elif key == "user_type":
+            if value not in ("Member", "Guest"):
+                raise ValidationError("userType must be Guest or Member", field="userType")
+            user.user_type = value
+        elif key in PROFILE_FIELDS:
+            limit = FIELD_LIMITS.get(key)
+            if limit is not None and value is not None and len(value) > limit:
+                raise ValidationError(f"{key} has at most {limit} characters", field=key)
+            setattr(user, key, value)
+        else:
+            raise ValidationError(f"{key} cannot be changed", field=key)
+
+
+def update_user(
+    db: Session,
+    tenant: Tenant,
+    user: User,
+    *,
+    changes: dict[str, Any],
+    emails: list[EmailEntry] | None = None,
+    actor: str = "system",
+) -> User:
+    """Apply profile changes (keys of :data:`PROFILE_FIELDS`, ``user_principal_name``, ``account_enabled``,
+    ``user_type``) and, when given, the full list of emails. Always bumps the version."""
+    _apply_changes(db, tenant, user, changes)
+    if emails is not None:
+        set_emails(db, user, emails)
+    touch(user)
+    db.flush()
+    audit.record(db, tenant_id=tenant.id, actor=actor, activity="Update user", target_type="user",
+                 target_id=user.id, details={"changed": sorted(changes) + (["emails"] if emails is not None else [])})
+    return user
+
+
+def delete_user(db: Session, tenant: Tenant, user: User, *, actor: str = "system") -> None:
+    if user.tenant_id != tenant.id:
+        raise NotFound(f"no user {user.id!r} in tenant {tenant.slug!r}", field="user")
+    member_of = select(GroupMember.group_id).where(GroupMember.tenant_id == tenant.id, GroupMember.user_id == user.id)
+    for group in db.scalars(scoped(Group, tenant.id).where(Group.id.in_(member_of))):
+        group.modified_at = utcnow()  # its members changed: new ETag and lastModified
+    audit.record(db, tenant_id=tenant.id, actor=actor, activity="Delete user", target_type="user",
+                 target_id=user.id, details={"userPrincipalName": user.user_principal_name})
+    db.delete(user)
+    db.flush()

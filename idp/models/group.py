@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from idp.db import Base, new_id, utcnow
+from idp.db import Base, fold_case, new_id, utcnow
 
 
 class Group(Base):
@@ -15,6 +15,7 @@ class Group(Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),
         Index("ix_groups_tenant_display_name", "tenant_id", "display_name"),
+        Index("ix_groups_tenant_display_name_normalized", "tenant_id", "display_name_normalized"),
         Index("ix_groups_tenant_external_id", "tenant_id", "external_id"),
         Index("ix_groups_tenant_modified_at", "tenant_id", "modified_at"),
     )
@@ -24,6 +25,7 @@ class Group(Base):
         String(36), ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
     )
     display_name: Mapped[str] = mapped_column(String(256), nullable=False)
+    display_name_normalized: Mapped[str | None] = mapped_column(String(256))
     description: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(256))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -34,6 +36,11 @@ class Group(Base):
 
     members: Mapped[list[GroupMember]] = relationship(back_populates="group", cascade="all, delete-orphan")
     owners: Mapped[list[GroupOwner]] = relationship(back_populates="group", cascade="all, delete-orphan")
+
+    @validates("display_name")
+    def _fold_display_name(self, _key: str, value: str | None) -> str | None:
+        self.display_name_normalized = fold_case(value)
+        return value
 
     @property
     def etag(self) -> str:

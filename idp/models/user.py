@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -14,9 +15,9 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from idp.db import Base, new_id, utcnow
+from idp.db import Base, fold_case, new_id, utcnow
 
 USER_TYPES = ("Member", "Guest")
 CREATION_TYPES = ("Invitation", "SelfServiceSignUp", "LocalAccount", "EmailVerified")
@@ -27,10 +28,12 @@ class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         UniqueConstraint("tenant_id", "user_principal_name"),
+        UniqueConstraint("tenant_id", "user_principal_name_normalized"),
         UniqueConstraint("tenant_id", "id"),
         Index("ix_users_tenant_mail", "tenant_id", "mail_normalized"),
         Index("ix_users_tenant_external_id", "tenant_id", "external_id"),
         Index("ix_users_tenant_display_name", "tenant_id", "display_name"),
+        Index("ix_users_tenant_display_name_normalized", "tenant_id", "display_name_normalized"),
         Index("ix_users_tenant_modified_at", "tenant_id", "modified_at"),
         CheckConstraint("user_type IN ('Member', 'Guest')", name="user_type"),
         CheckConstraint(
@@ -44,9 +47,12 @@ class User(Base):
         String(36), ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
     )
     user_principal_name: Mapped[str] = mapped_column(String(1024), nullable=False)
+    # Case-folded UPN (guest UPNs keep their upper-case ``#EXT#``): case-insensitive lookups and uniqueness.
+    user_principal_name_normalized: Mapped[str | None] = mapped_column(String(1024))
     mail: Mapped[str | None] = mapped_column(String(320))
     mail_normalized: Mapped[str | None] = mapped_column(String(320))
     display_name: Mapped[str | None] = mapped_column(String(256))
+    display_name_normalized: Mapped[str | None] = mapped_column(String(256))
     given_name: Mapped[str | None] = mapped_column(String(64))
     surname: Mapped[str | None] = mapped_column(String(64))
     user_type: Mapped[str] = mapped_column(String(16), nullable=False, default="Member")
@@ -56,6 +62,12 @@ class User(Base):
     external_user_state_change_at: Mapped[datetime | None] = mapped_column()
     external_id: Mapped[str | None] = mapped_column(String(256))
     password_hash: Mapped[str | None] = mapped_column(String(256))
+    title: Mapped[str | None] = mapped_column(String(256))
+    nick_name: Mapped[str | None] = mapped_column(String(256))
+    employee_number: Mapped[str | None] = mapped_column(String(64))
+    # Provisioning attributes Portico keeps but does not interpret (phone numbers, addresses, department...):
+    # returned as they were written, not filterable (scim/README.md).
+    profile_attributes: Mapped[dict | None] = mapped_column(JSON)
     invited_by_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -74,6 +86,16 @@ class User(Base):
     sponsors: Mapped[list[UserSponsor]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="UserSponsor.user_id"
     )
+
+    @validates("display_name")
+    def _fold_display_name(self, _key: str, value: str | None) -> str | None:
+        self.display_name_normalized = fold_case(value)
+        return value
+
+    @validates("user_principal_name")
+    def _fold_user_principal_name(self, _key: str, value: str) -> str:
+        self.user_principal_name_normalized = fold_case(value)
+        return value
 
     @property
     def is_guest(self) -> bool:
@@ -105,6 +127,9 @@ class UserOtherMail(Base):
     address: Mapped[str] = mapped_column(String(320), nullable=False)
     address_normalized: Mapped[str] = mapped_column(String(320), nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    type: Mapped[str | None] = mapped_column(String(32))
+    display: Mapped[str | None] = mapped_column(String(256))
+    is_primary: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     user: Mapped[User] = relationship(back_populates="other_mails")
 

@@ -1,7 +1,7 @@
 """mail outbox, email otp codes, identity providers
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-27 07:57:00.125078
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import idp.db
 
 revision: str = '0004'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

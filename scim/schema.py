@@ -1,0 +1,176 @@
+"""What Portico's SCIM service is: its resources, the Portico guest extension, its capabilities and policy.
+
+The provider built here is what ``/Schemas``, ``/ResourceTypes`` and ``/ServiceProviderConfig`` publish, so it
+announces exactly what the SQL storage implements (filter, sort, ETags, PATCH, Bulk, RFC 9865 cursors).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, ClassVar
+
+from pydantic import Field
+from scim2_models import (
+    URN,
+    AuthenticationScheme,
+    Bulk,
+    CaseExact,
+    ChangePassword,
+    ComplexAttribute,
+    EnterpriseUser,
+    ETag,
+    Extension,
+    External,
+    Filter,
+    Group,
+    Mutability,
+    Pagination,
+    Patch,
+    Reference,
+    ResourceType,
+    ScimPolicy,
+    ScimProvider,
+    ServiceProviderConfig,
+    Sort,
+    User,
+)
+from scim2_models.resources.group import GroupMember
+
+PORTICO_GUEST_SCHEMA = "urn:portico:params:scim:schemas:extension:guest:2.0:User"
+ENTERPRISE_SCHEMA = str(EnterpriseUser.__schema__)
+MAX_RESULTS = 1000
+BULK_MAX_OPERATIONS = 1000
+BULK_MAX_PAYLOAD = 4 * 1024 * 1024
+CURSOR_TIMEOUT = 3600
+
+
+class ObjectIdentity(ComplexAttribute):
+    sign_in_type: Annotated[str | None, Mutability.read_only, CaseExact.true] = None
+    """How the user signs in with this identity: ``userPrincipalName``, ``emailAddress``, ``federated``..."""
+
+    issuer: Annotated[str | None, Mutability.read_only, CaseExact.true] = None
+    """Who issued the identity: the tenant's initial domain, an email domain, or a federation partner."""
+
+    issuer_assigned_id: Annotated[str | None, Mutability.read_only] = None
+    """The identifier the issuer gave the user."""
+
+
+class Sponsor(ComplexAttribute):
+    value: Annotated[str | None, Mutability.read_only, CaseExact.true] = None
+    """The id of the sponsoring user or group."""
+
+    type: Annotated[str | None, Mutability.read_only] = Field(None, examples=["User", "Group"])
+    """``User`` or ``Group``."""
+
+
+class InvitedBy(ComplexAttribute):
+    value: Annotated[str | None, Mutability.read_only, CaseExact.true] = None
+    """The id of the user who invited this guest."""
+
+
+class PorticoUser(User):
+    """The core User, with ``userType`` restricted to what Portico's directory knows."""
+
+    user_type: str | None = Field(None, examples=["Member", "Guest"])
+    """``Member`` or ``Guest`` (b2b-collaboration.md §3)."""
+
+
+class PorticoGroupMember(GroupMember):
+    display: Annotated[str | None, Mutability.read_only] = None
+    """Not stored nor returned: a member's name is its user's ``displayName``."""
+
+
+class PorticoGroup(Group):
+    """The core Group; members are users of the same tenant."""
+
+    members: list[PorticoGroupMember] | None = None
+    Members: ClassVar[type[ComplexAttribute]] = PorticoGroupMember
+
+
+class PorticoGuest(Extension):
+    """Portico's B2B guest attributes (b2b-collaboration.md §3), read-only over SCIM."""
+
+    __schema__ = URN(PORTICO_GUEST_SCHEMA)
+
+    external_user_state: Annotated[str | None, Mutability.read_only] = Field(
+        None, examples=["PendingAcceptance", "Accepted"]
+    )
+    """Where a guest is in the invitation flow; empty for members."""
+
+    external_user_state_change_date_time: Annotated[datetime | None, Mutability.read_only] = None
+    """When ``externalUserState`` last changed."""
+
+    creation_type: Annotated[str | None, Mutability.read_only] = Field(
+        None, examples=["Invitation", "SelfServiceSignUp", "LocalAccount", "EmailVerified"]
+    )
+    """How the account came to be."""
+
+    identities: Annotated[list[ObjectIdentity] | None, Mutability.read_only] = None
+    """The identities the user signs in with."""
+
+    sponsors: Annotated[list[Sponsor] | None, Mutability.read_only] = None
+    """The users and groups responsible for this guest."""
+
+    invited_by: Annotated[InvitedBy | None, Mutability.read_only] = None
+    """Who invited this guest."""
+
+
+def service_provider_config() -> ServiceProviderConfig:
+    return ServiceProviderConfig(
+        documentation_uri=None,
+        patch=Patch(supported=True),
+        bulk=Bulk(supported=True, max_operations=BULK_MAX_OPERATIONS, max_payload_size=BULK_MAX_PAYLOAD),
+        filter=Filter(supported=True, max_results=MAX_RESULTS),
+        change_password=ChangePassword(supported=False),
+        sort=Sort(supported=True),
+        etag=ETag(supported=True),
+        pagination=Pagination(
+            cursor=True,
+            index=True,
+            default_pagination_method=Pagination.DefaultPaginationMethod.index,
+            default_page_size=100,
+            max_page_size=MAX_RESULTS,
+            cursor_timeout=CURSOR_TIMEOUT,
+        ),
+        authentication_schemes=[
+            AuthenticationScheme(
+                type=AuthenticationScheme.Type.oauthbearertoken,
+                name="OAuth Bearer Token",
+                description="An access token of the tenant's token endpoint (client_credentials) with the scope "
+                "scim.read (reads and searches) and/or scim.write (writes).",
+                spec_uri=Reference[External]("https://datatracker.ietf.org/doc/html/rfc6750"),
+                primary=True,
+            )
+        ],
+    )
+
+
+# Entra and Okta send PATCH forms the RFC does not (a remove carrying the values to remove; a path filter that
+# matches nothing meaning "add"). Unknown attributes are ignored rather than refused: provisioning clients send
+# attributes mapped by administrators that Portico does not keep (documented in scim/README.md).
+POLICY = ScimPolicy(
+    unknown=ScimPolicy.Unknown.ignore,
+    remove_value_as_filter=ScimPolicy.RemoveValue.apply,
+    unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
+)
+
+UserResource = PorticoUser[EnterpriseUser | PorticoGuest]
+
+
+def build_provider() -> ScimProvider:
+    resource_types = [
+        ResourceType.from_resource(UserResource),
+        ResourceType.from_resource(PorticoGroup),
+    ]
+    return ScimProvider(
+        models=[PorticoUser, EnterpriseUser, PorticoGuest, PorticoGroup],
+        resource_types=resource_types,
+        config=service_provider_config(),
+        policy=POLICY,
+    )
+
+
+def resource_type_named(provider: ScimProvider, name: str) -> ResourceType:
+    return next(rt for rt in provider.resource_types if rt.name == name)
+
+

@@ -1,0 +1,528 @@
+"""scim2-server's ``ScimStorage`` over Portico's directory tables, for one tenant and one database session.
+
+Reads are SQL (filter, sort and page in the database; related rows loaded per page, never per row); writes go
+through the directory services (:mod:`idp.directory.users`, :mod:`idp.directory.groups`), whose domain errors
+become SCIM errors here. Each SCIM operation runs in a savepoint (:meth:`SqlStorage.operation`), so a failed
+operation of a Bulk request leaves the others; the interface commits the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from scim2_models import ForbiddenException as ScimForbidden
+from scim2_models import (
+    InvalidCursorException,
+    InvalidValueException,
+    NotFoundException,
+    NotImplementedException,
+    PreconditionFailedException,
+    Resource,
+    ResourceType,
+    ResponseParameters,
+    ScimProvider,
+    SearchRequest,
+    UniquenessException,
+)
+from scim2_server.storage import ScimStorage, SearchPage
+from sqlalchemy import Select, and_, bindparam, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from idp.db import scoped
+from idp.directory import groups as group_service
+from idp.directory import users as user_service
+from idp.errors import Conflict, DomainError, Forbidden, NotFound
+from idp.models import Group, GroupMember, Tenant, User, UserIdentity, UserOtherMail, UserSponsor
+from scim.attributes import group_attributes, user_attributes
+from scim.filters import AttributeMap, Dialect, compile_filter, sort_expression
+from scim.resources import UserRelations, group_to_scim, user_changes, user_emails, user_to_scim
+
+USER, GROUP = "User", "Group"
+
+# The queries of every page, built once (SQLAlchemy then reuses their cache keys and compiled forms).
+_TENANT, _IDS = bindparam("tenant"), bindparam("ids", expanding=True)
+_GROUPS_OF = (
+    select(GroupMember.user_id, Group.id, Group.display_name)
+    .join(Group, Group.id == GroupMember.group_id)
+    .where(GroupMember.tenant_id == _TENANT, GroupMember.user_id.in_(_IDS))
+    .order_by(Group.display_name_normalized, Group.id)
+)
+_MEMBERS_OF = (
+    select(GroupMember.group_id, GroupMember.user_id)
+    .where(GroupMember.tenant_id == _TENANT, GroupMember.group_id.in_(_IDS))
+    .order_by(GroupMember.created_at, GroupMember.user_id)
+)
+# The ids come from a tenant-scoped query; filtering these by tenant_id as well made SQLite pick the
+# (tenant_id, address) indexes and scan the whole tenant instead of the user_id indexes.
+_RELATIONS = (
+    ("other_mails", select(UserOtherMail.user_id, UserOtherMail.address, UserOtherMail.display,
+                           UserOtherMail.type, UserOtherMail.is_primary)
+     .where(UserOtherMail.user_id.in_(_IDS))
+     .order_by(UserOtherMail.user_id, UserOtherMail.position)),
+    ("identities", select(UserIdentity.user_id, UserIdentity.sign_in_type, UserIdentity.issuer,
+                          UserIdentity.issuer_assigned_id)
+     .where(UserIdentity.user_id.in_(_IDS))
+     .order_by(UserIdentity.user_id, UserIdentity.created_at, UserIdentity.id)),
+    ("sponsors", select(UserSponsor.user_id, UserSponsor.sponsor_user_id, UserSponsor.sponsor_group_id)
+     .where(UserSponsor.user_id.in_(_IDS))),
+)
+_ATTRIBUTES = {USER: user_attributes(), GROUP: group_attributes()}
+_ORM = {USER: User, GROUP: Group}
+
+
+def _scim_error(exc: DomainError) -> Exception:
+    if isinstance(exc, Conflict):
+        return UniquenessException(detail=exc.message)
+    if isinstance(exc, NotFound):
+        return NotFoundException(detail=exc.message)
+    if isinstance(exc, Forbidden):
+        return ScimForbidden(detail=exc.message)
+    return InvalidValueException(detail=exc.message)
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except DomainError as exc:
+        raise _scim_error(exc) from exc
+    except IntegrityError as exc:  # a concurrent write took a unique value between check and insert
+        raise UniquenessException(detail="a unique value is already taken") from exc
+    except StaleDataError as exc:  # a concurrent write changed the row (version_id_col)
+        raise PreconditionFailedException(detail="the resource changed meanwhile") from exc
+
+
+def _wants(response_parameters: ResponseParameters[Any] | None, attribute: str) -> bool:
+    """Whether a response keeps ``attribute`` (so related rows are loaded only when returned)."""
+    if response_parameters is None:
+        return True
+    name = attribute.lower()
+    if response_parameters.attributes:
+        return any(str(p).lower().split(".")[0].rsplit(":", 1)[-1] == name for p in response_parameters.attributes)
+    if response_parameters.excluded_attributes:
+        return not any(str(p).lower().rsplit(":", 1)[-1] == name for p in response_parameters.excluded_attributes)
+    return True
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        try:
+            return datetime.fromisoformat(value["datetime"])
+        except (KeyError, TypeError, ValueError):
+            raise InvalidCursorException from None
+    return value
+
+
+class RawPage(list):  # type: ignore[type-arg]
+    """A page of resources as SCIM JSON dicts, for :class:`scim.app.PorticoScimService`'s fast list responses."""
+
+
+class SqlStorage(ScimStorage):
+    """The SCIM resources of ``tenant``: ``User`` and ``Group`` over the directory tables.
+
+    With ``raw_pages``, a search without ``attributes``/``excludedAttributes`` returns its resources as the
+    SCIM JSON the mapping produced (a :class:`RawPage`) instead of validated models: list responses are then
+    serialised without a pydantic round trip per resource (``tests/test_scim_fast_pages.py`` proves both equal).
+    """
+
+    supports_cursors = True
+
+    def __init__(
+        self, session: Session, tenant: Tenant, provider: ScimProvider, *, actor: str = "scim",
+        raw_pages: bool = False,
+    ) -> None:
+        self.db = session
+        self.tenant = tenant
+        self.provider = provider
+        self.actor = actor
+        self.raw_pages = raw_pages
+        self._in_operation = False
+        self.read_only = False
+        self.dialect = Dialect(session.get_bind().dialect.name)
+
+    # -- helpers ---------------------------------------------------------------------------------------------------
+
+    def _kind(self, resource_type: ResourceType) -> str:
+        if resource_type.name not in _ORM:
+            raise NotFoundException(detail=f"no resource type {resource_type.name!r}")
+        return str(resource_type.name)
+
+    def _model(self, resource_type: ResourceType) -> type[Resource[Any]]:
+        return self.provider.model_for(resource_type)  # type: ignore[return-value]
+
+    def _row(self, kind: str, resource_id: str | None) -> User | Group:
+        orm = _ORM[kind]
+        row = self.db.scalar(scoped(orm, self.tenant.id).where(orm.id == (resource_id or "")))  # type: ignore[attr-defined]
+        if row is None:
+            raise NotFoundException(detail=f"{kind} {resource_id!r} not found")
+        return row
+
+    def _groups_of(self, user_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+        found: dict[str, list[tuple[str, str]]] = {uid: [] for uid in user_ids}
+        if user_ids:
+            for user_id, group_id, name in self.db.execute(_GROUPS_OF, {"tenant": self.tenant.id, "ids": user_ids}):
+                found[user_id].append((group_id, name))
+        return found
+
+    def _members_of(self, group_ids: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {gid: [] for gid in group_ids}
+        if group_ids:
+            for group_id, user_id in self.db.execute(_MEMBERS_OF, {"tenant": self.tenant.id, "ids": group_ids}):
+                found[group_id].append(user_id)
+        return found
+
+    def _relations(self, ids: list[str], groups: dict[str, list[tuple[str, str]]]) -> dict[str, UserRelations]:
+        """The related rows of a page of users: one query per table, as plain rows (no ORM objects)."""
+        found = {uid: UserRelations(groups=groups.get(uid)) for uid in ids}
+        if ids:
+            for attribute, stmt in _RELATIONS:
+                for row in self.db.execute(stmt, {"ids": ids}):
+                    getattr(found[row.user_id], attribute).append(row)
+        return found
+
+    def _resources(
+        self, kind: str, rows: list[Any], model: type[Resource[Any]], response_parameters: Any = None,
+        *, raw: bool = False, new: bool = False,
+    ) -> list[Resource[Any]]:
+        ids = [row.id for row in rows]
+        if kind == USER:
+            groups = self._groups_of(ids) if _wants(response_parameters, "groups") and not new else {}
+            if rows and isinstance(rows[0], User):
+                data = [user_to_scim(row, UserRelations.of(row, groups.get(row.id))) for row in rows]
+            else:
+                related = self._relations(ids, groups)
+                data = [user_to_scim(row, related[row.id]) for row in rows]
+        else:
+            members = self._members_of(ids) if _wants(response_parameters, "members") else {}
+            data = [group_to_scim(row, members.get(row.id)) for row in rows]
+        if raw:
+            return RawPage(data)
+        with self.provider:
+            return [model.model_validate(item) for item in data]
+
+    def _check_version(self, row: User | Group, expected_version: str | None) -> None:
+        if expected_version is not None and row.etag != expected_version:
+            raise PreconditionFailedException(detail="the resource changed since the given version")
+
+    def _dump(self, resource: Resource[Any]) -> dict[str, Any]:
+        with self.provider:
+            return resource.model_dump(mode="json", exclude_none=True)
+
+    # -- ScimStorage -----------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def operation(self) -> Iterator[None]:
+        """One SCIM operation in a savepoint (none for reads: ``read_only`` is set by the interface for GETs)."""
+        if self._in_operation or self.read_only:
+            yield
+            return
+        self._in_operation = True
+        try:
+            with self.db.begin_nested():
+                yield
+        finally:
+            self._in_operation = False
+
+    def get(
+        self,
+        resource_type: ResourceType,
+        resource_id: str,
+        *,
+        response_parameters: ResponseParameters[Any] | None = None,
+    ) -> Resource[Any]:
+        kind = self._kind(resource_type)
+        row = self._row(kind, resource_id)
+        return self._resources(kind, [row], self._model(resource_type), response_parameters)[0]
+
+    def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
+        kind = self._kind(resource_type)
+        data = self._dump(resource)
+        with _domain_errors(), self.operation():
+            row = self._create_user(data) if kind == USER else self._create_group(data)
+        return self._resources(kind, [row], self._model(resource_type), new=True)[0]
+
+    def update(
+        self,
+        resource_type: ResourceType,
+        resource: Resource[Any],
+        *,
+        expected_version: str | None = None,
+    ) -> Resource[Any]:
+        kind = self._kind(resource_type)
+        row = self._row(kind, resource.id)
+        self._check_version(row, expected_version)
+        data = self._dump(resource)
+        with _domain_errors(), self.operation():
+            if kind == USER:
+                self._update_user(row, data)  # type: ignore[arg-type]
+            else:
+                self._update_group(row, data)  # type: ignore[arg-type]
+        return self._resources(kind, [row], self._model(resource_type))[0]
+
+    def delete(self, resource_type: ResourceType, resource_id: str, *, expected_version: str | None = None) -> None:
+        kind = self._kind(resource_type)
+        row = self._row(kind, resource_id)
+        self._check_version(row, expected_version)
+        with _domain_errors(), self.operation():
+            if kind == USER:
+                user_service.delete_user(self.db, self.tenant, row, actor=self.actor)  # type: ignore[arg-type]
+            else:
+                group_service.delete_group(self.db, self.tenant, row, actor=self.actor)  # type: ignore[arg-type]
+
+    def search(
+        self,
+        resource_types: list[ResourceType],
+        search_request: SearchRequest[Any],
+        *,
+        position: Any = None,
+    ) -> SearchPage:
+        if len(resource_types) != 1:
+            return self._root_search(resource_types, search_request, position)
+        resource_type = resource_types[0]
+        kind = self._kind(resource_type)
+        model = self._model(resource_type)
+        orm, condition, base = self._query(kind, model, search_request)
+        raw = self._raw(search_request)
+        key = self._sort_key(search_request, model, _ATTRIBUTES[kind], orm)
+        descending = search_request.sort_by is not None and \
+            search_request.sort_order == SearchRequest.SortOrder.descending
+        if search_request.cursor is None:
+            # A separate count: a window count would make the database sort every match, not just a page.
+            total = self._count(orm, condition)
+            start = search_request.start_index_0 or 0
+            if search_request.count == 0:
+                return SearchPage(total, [])
+            stmt = self._ordered(base, key, orm, descending).offset(start)
+            if search_request.count is not None:
+                stmt = stmt.limit(search_request.count)
+            rows = list(self.db.execute(stmt))
+            return SearchPage(total, self._resources(kind, rows, model, raw=raw))
+        return self._cursor_page(kind, model, orm, base, key, descending, search_request, position, condition,
+                                 raw)
+
+    def _raw(self, search_request: SearchRequest[Any]) -> bool:
+        return self.raw_pages and not search_request.attributes and not search_request.excluded_attributes
+
+    def _query(self, kind: str, model: Any, search_request: SearchRequest[Any]) -> tuple[Any, Any, Select[Any]]:
+        """The table, the filter's SQL condition and the base statement of a search on one resource type."""
+        orm = _ORM[kind]
+        condition = (
+            compile_filter(search_request.filter, model, _ATTRIBUTES[kind], self.dialect)
+            if search_request.filter is not None else true()
+        )
+        # Plain rows, not ORM objects: a page is serialised, never changed (related rows: _relations).
+        base = scoped(orm, self.tenant.id).where(condition).with_only_columns(*orm.__table__.columns)
+        return orm, condition, base
+
+    def _root_search(
+        self, resource_types: list[ResourceType], search_request: SearchRequest[Any], position: Any
+    ) -> SearchPage:
+        """A search at the root: the resources of each type in turn (Users, then Groups), each in creation order.
+
+        Cursors page forward across types; a ``previous`` cursor is only given within one type.
+        """
+        if search_request.sort_by is not None:
+            raise NotImplementedException(detail="sorting a search at the SCIM root is not supported")
+        parts = [(self._kind(rt), self._model(rt)) for rt in resource_types]
+        queries = [self._query(kind, model, search_request) for kind, model in parts]
+        raw = self._raw(search_request)
+        count = search_request.count
+        found: list[Any] = []
+        if search_request.cursor is None:
+            total, skip = 0, search_request.start_index_0 or 0
+            for (kind, model), (orm, condition, base) in zip(parts, queries, strict=True):
+                size = self._count(orm, condition)
+                total += size
+                remaining = None if count is None else count - len(found)
+                if remaining == 0 or skip >= size:
+                    skip = max(0, skip - size)
+                    continue
+                stmt = self._ordered(base, orm.created_at, orm, False).offset(skip)
+                rows = list(self.db.execute(stmt if remaining is None else stmt.limit(remaining)))
+                skip = 0
+                found += self._resources(kind, rows, model, raw=raw)
+            return SearchPage(total, RawPage(found) if raw else found)
+        first, inner = 0, None
+        if position is not None:
+            try:
+                first, inner = int(position["t"]), position["p"]
+            except (TypeError, KeyError, ValueError):
+                raise InvalidCursorException from None
+            if not 0 <= first < len(parts):
+                raise InvalidCursorException
+        total = sum(self._count(orm, condition) for orm, condition, _ in queries) if position is None else None
+        if count == 0:
+            return SearchPage(total, [])
+        page = SearchPage(total, [])
+        for index in range(first, len(parts)):
+            kind, model = parts[index]
+            orm, condition, base = queries[index]
+            remaining = None if count is None else count - len(found)
+            if remaining == 0:
+                if self._count(orm, condition):
+                    page.next = {"t": index, "p": None}
+                    break
+                continue
+            sub = search_request.model_copy(update={"count": remaining})
+            part = self._cursor_page(kind, model, orm, base, orm.created_at, False, sub,
+                                     inner if index == first else None, condition, raw)
+            if index == first and part.previous is not None:
+                page.previous = {"t": index, "p": part.previous}
+            found += part.resources
+            if part.next is not None:
+                page.next = {"t": index, "p": part.next}
+                break
+        page.resources = RawPage(found) if raw else found
+        return page
+
+    # -- searching -------------------------------------------------------------------------------------------------
+
+    def _sort_key(self, search_request: SearchRequest[Any], model: Any, attributes: AttributeMap, orm: Any) -> Any:
+        if search_request.sort_by is None:
+            return orm.created_at
+        binding = search_request.sort_binding(model)
+        if binding is None:
+            return None
+        return sort_expression(binding, attributes, self.dialect)
+
+    def _count(self, orm: Any, condition: Any) -> int:
+        stmt = select(func.count()).select_from(orm).where(orm.tenant_id == self.tenant.id, condition)
+        return int(self.db.scalar(stmt) or 0)
+
+    @staticmethod
+    def _ordered(stmt: Select[Any], key: Any, orm: Any, descending: bool) -> Select[Any]:
+        """Order as ``SearchRequest.sort``: missing values last (first when descending), then by id."""
+        if key is None:
+            return stmt.order_by(orm.id.desc() if descending else orm.id)
+        if descending:
+            return stmt.order_by(key.is_(None).desc(), key.desc(), orm.id.desc())
+        return stmt.order_by(key.is_(None), key, orm.id)
+
+    @staticmethod
+    def _after(key: Any, orm: Any, anchor: dict[str, Any], descending: bool) -> Any:
+        """Rows strictly after ``anchor`` in the order of :meth:`_ordered` (keyset pagination)."""
+        ident = anchor["i"]
+        if key is None:
+            return orm.id < ident if descending else orm.id > ident
+        if anchor["n"]:  # anchor has no value
+            if descending:
+                return or_(key.is_not(None), and_(key.is_(None), orm.id < ident))
+            return and_(key.is_(None), orm.id > ident)
+        value = anchor["k"]
+        if descending:
+            return and_(key.is_not(None), or_(key < value, and_(key == value, orm.id < ident)))
+        return or_(key.is_(None), key > value, and_(key == value, orm.id > ident))
+
+    def _cursor_page(
+        self, kind: str, model: Any, orm: Any, base: Select[Any], key: Any, descending: bool,
+        search_request: SearchRequest[Any], position: Any, condition: Any, raw: bool,
+    ) -> SearchPage:
+        count = search_request.count
+        total = self._count(orm, condition) if position is None else None
+        if count == 0:
+            return SearchPage(total, [])
+        direction, anchor = "next", None
+        if position is not None:
+            try:
+                direction = position["d"]
+                anchor = {"n": bool(position["n"]), "k": _decode(position["k"]), "i": str(position["i"])}
+            except (TypeError, KeyError):
+                raise InvalidCursorException from None
+            if direction not in ("next", "previous"):
+                raise InvalidCursorException
+        keyed = base.add_columns(key.label("sort_key")) if key is not None else base
+        if direction == "next":
+            stmt = keyed if anchor is None else keyed.where(self._after(key, orm, anchor, descending))
+            stmt = self._ordered(stmt, key, orm, descending)
+            limit = None if count is None else count + 1
+            rows = list(self.db.execute(stmt.limit(limit) if limit else stmt))
+            more_after = count is not None and len(rows) > count
+            rows = rows[:count] if count is not None else rows
+            more_before = anchor is not None
+        else:
+            assert anchor is not None
+            stmt = keyed.where(self._after(key, orm, anchor, not descending))
+            stmt = self._ordered(stmt, key, orm, not descending)
+            limit = None if count is None else count + 1
+            rows = list(self.db.execute(stmt.limit(limit) if limit else stmt))
+            more_before = count is not None and len(rows) > count
+            rows = list(reversed(rows[:count] if count is not None else rows))
+            more_after = True
+        page = SearchPage(total, self._resources(kind, rows, model, raw=raw))
+        if rows and more_after:
+            page.next = self._position("next", rows[-1], key)
+        if rows and more_before:
+            page.previous = self._position("previous", rows[0], key)
+        return page
+
+    @staticmethod
+    def _position(direction: str, row: Any, key: Any) -> dict[str, Any]:
+        value = row.sort_key if key is not None else None
+        return {"d": direction, "n": value is None, "k": _encode(value), "i": row.id}
+
+    # -- writes ----------------------------------------------------------------------------------------------------
+
+    def _create_user(self, data: dict[str, Any]) -> User:
+        changes, emails = user_changes(data)
+        if changes["user_type"] == "Guest":
+            # A pending guest, as an invitation without email creates it (b2b-collaboration.md §1.6).
+            address = next((e.address for e in emails if e.primary), emails[0].address if emails else None)
+            address = address or changes["user_principal_name"]
+            if not address:
+                raise InvalidValueException(detail="a guest needs an email address (emails or userName)")
+            user = user_service.create_guest(self.db, self.tenant, address, display_name=changes["display_name"],
+                                             actor=self.actor)
+            changes.pop("user_principal_name")  # a guest's UPN is the #EXT# form Portico derives
+            user_service.update_user(self.db, self.tenant, user, changes=changes, emails=emails or None,
+                                     actor=self.actor)
+            user.modified_at = user.created_at  # one creation, not a creation and an update
+            self.db.flush()
+            return user
+        upn = changes.pop("user_principal_name") or ""
+        return user_service.provision_member(self.db, self.tenant, upn, changes=changes, emails=emails,
+                                             actor=self.actor)
+
+    def _update_user(self, user: User, data: dict[str, Any]) -> None:
+        changes, emails = user_changes(data)
+        current = [(e["value"], e.get("type"), bool(e.get("primary")), e.get("display"))
+                   for e in user_emails(user, user.other_mails)]
+        wanted = [(e.address, e.type, e.primary, e.display) for e in emails]
+        user_service.update_user(self.db, self.tenant, user, changes=changes,
+                                 emails=None if current == wanted else emails, actor=self.actor)
+
+    def _member_ids(self, data: dict[str, Any]) -> list[str]:
+        ids = []
+        for member in data.get("members") or []:
+            if (member.get("type") or "User") != "User":
+                raise InvalidValueException(detail="Portico groups have users as members, not groups")
+            if not member.get("value"):
+                raise InvalidValueException(detail="a member needs a value (the user id)")
+            ids.append(str(member["value"]))
+        return ids
+
+    def _create_group(self, data: dict[str, Any]) -> Group:
+        group = group_service.create_group(self.db, self.tenant, data.get("displayName") or "", actor=self.actor)
+        if data.get("externalId") is not None:
+            group_service.update_group(self.db, self.tenant, group, changes={"external_id": data["externalId"]},
+                                       actor=self.actor)
+        group_service.set_members(self.db, self.tenant, group, self._member_ids(data), actor=self.actor)
+        return group
+
+    def _update_group(self, group: Group, data: dict[str, Any]) -> None:
+        group_service.set_members(self.db, self.tenant, group, self._member_ids(data), actor=self.actor)
+        group_service.update_group(
+            self.db, self.tenant, group,
+            changes={"display_name": data.get("displayName") or "", "external_id": data.get("externalId")},
+            actor=self.actor,
+        )
