@@ -14,8 +14,8 @@ from idp import audit
 from idp.oidc import pending, store
 from idp.oidc.sso import set_cookie
 from idp.runtime import request_db
-from idp.signin.service import authenticate_member
 from idp.signin import engine
+from idp.signin.service import authenticate_member
 from idp.signin.steps import PASSWORD_ROUTE, choose_route
 from idp.tenancy import current_tenant, tenant_blueprint
 
