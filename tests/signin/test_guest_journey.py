@@ -8,7 +8,18 @@ from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
-from journey_support import REDIRECT, code_in, csrf, deliver, enter_code, invite, path_of, redeem_link, review, send_code
+from journey_support import (
+    REDIRECT,
+    code_in,
+    csrf,
+    deliver,
+    enter_code,
+    invite,
+    path_of,
+    redeem_link,
+    review,
+    send_code,
+)
 
 from idp import policy_store
 from idp.db import Database, utcnow
