@@ -14,13 +14,17 @@ from wtforms.validators import Length
 from idp import otp
 from idp.db import utcnow
 from idp.errors import DomainError
+from idp.federation import client as federation_client
+from idp.federation import service as federation
+from idp.federation.accounts import bind_upstream_identity, match_upstream_identity
 from idp.invitations import service as invitations
-from idp.models import Invitation, User
+from idp.models import IdentityProvider, Invitation, User
 from idp.policy.home_realm import RouteKind
+from idp.policy.linking import LinkOutcome
 from idp.runtime import request_db, runtime
 from idp.signin import context, engine, guests
 from idp.signin.steps import SignInRoute, register_route
-from idp.tenancy import current_tenant, tenant_blueprint
+from idp.tenancy import current_tenant, issuer, tenant_blueprint
 
 log = logging.getLogger(__name__)
 blueprint = tenant_blueprint("journey", __name__, error_format="html")
@@ -57,10 +61,108 @@ def route() -> ResponseReturnValue:
         return redirect(url_for("journey.email_otp"))
     if decision.kind is RouteKind.BLOCKED:
         return engine.error_page("You cannot sign in here right now", decision.message, 403)
+    if decision.kind is RouteKind.UPSTREAM and decision.provider_id:
+        return _to_upstream(federation.get_provider(db, tenant, decision.provider_id), email)
     return engine.error_page(
         "This sign-in method is not available yet",
-        f"{decision.message} Signing in through another identity provider is not available in this deployment "
+        f"{decision.message} Signing in at your home organization is not available in this deployment "
         "yet. Ask the administrator to reset your redemption so you can use a one-time passcode.", 501)
+
+
+# -- upstream identity providers ------------------------------------------------------------------------------
+UPSTREAM_PAGES = {
+    "accessDenied": ("You did not allow the sign-in",
+                     "{name} reported that the sign-in was cancelled or refused. Go back and sign in again, and "
+                     "allow access when {name} asks."),
+    "invalidState": ("This sign-in could not be matched",
+                     "The answer from {name} does not belong to the sign-in started in this browser (it may have "
+                     "been opened twice, or taken too long). Go back to the application and start again."),
+    "unreachable": ("{name} cannot be reached",
+                    "Portico could not contact {name}. Try again in a few minutes; if it keeps happening, tell the "
+                    "administrator of {org}."),
+    "invalidIdToken": ("{name} sent an identity that cannot be trusted",
+                       "The sign-in answer from {name} failed its security checks, so it was refused. Try again; "
+                       "if it keeps happening, tell the administrator of {org}."),
+    "tokenError": ("{name} did not complete the sign-in",
+                   "The sign-in code from {name} could not be used (it may have expired or been used already). "
+                   "Go back to the application and sign in again."),
+}
+UPSTREAM_DEFAULT_PAGE = ("{name} could not sign you in",
+                         "The sign-in at {name} failed. Go back to the application and try again; if it keeps "
+                         "happening, tell the administrator of {org}.")
+
+
+def _upstream_failure(provider: IdentityProvider, exc: federation_client.UpstreamError) -> tuple[str, int]:
+    log.warning("upstream sign-in at %s (%s) failed: %s: %s", provider.name, provider.id, exc.reason,
+                exc.detail or exc)
+    title, message = UPSTREAM_PAGES.get(exc.reason, UPSTREAM_DEFAULT_PAGE)
+    values = {"name": provider.name, "org": current_tenant().display_name}
+    return engine.error_page(title.format(**values), message.format(**values), 502 if exc.reason == "unreachable"
+                             else 400)
+
+
+def _to_upstream(provider: IdentityProvider, email: str) -> ResponseReturnValue:
+    redirect_uri = f"{issuer()}/signin/callback"
+    try:
+        with federation_client.UpstreamClient(provider) as client:
+            url, waiting = client.begin(redirect_uri, login_hint=email)
+    except federation_client.UpstreamError as exc:
+        return _upstream_failure(provider, exc)
+    context.change_flow(upstream=waiting.to_dict())
+    return redirect(url)
+
+
+def _upstream_user(identity: federation_client.UpstreamIdentity, flow: dict) -> User | str:
+    """The user this upstream identity signs in as, or the sentence saying why none (decision 6)."""
+    db = request_db()
+    tenant = current_tenant()
+    decision = match_upstream_identity(db, tenant, identity)
+    invited = db.get(User, flow["guest_id"]) if flow.get("guest_id") else None
+    if decision.outcome is LinkOutcome.BOUND:
+        user = db.get(User, decision.user_id)
+        return user if user is not None else decision.reason
+    if flow.get("invitation_id") and invited is not None and decision.user_id in (None, invited.id) and \
+            decision.outcome in (LinkOutcome.LINK, LinkOutcome.NO_MATCH, LinkOutcome.REFUSE_UNVERIFIED):
+        return invited  # the redeem link proved the invited mailbox: whoever redeems it becomes that guest
+    if decision.outcome is LinkOutcome.LINK and decision.user_id:
+        user = db.get(User, decision.user_id)
+        if user is not None and user.external_user_state != "PendingAcceptance":
+            bind_upstream_identity(db, user, identity)  # pending guests are bound when redemption completes
+            db.commit()
+        return user if user is not None else decision.reason
+    return decision.reason
+
+
+@blueprint.get("/signin/callback")
+def upstream_callback() -> ResponseReturnValue:
+    tenant = current_tenant()
+    flow = context.flow()
+    waiting = flow.get("upstream")
+    if not waiting:
+        return engine.error_page("This sign-in could not be matched",
+                                 "The answer from the identity provider does not belong to a sign-in started in this "
+                                 "browser. Go back to the application and start again.")
+    db = request_db()
+    provider = db.get(IdentityProvider, waiting["provider_id"])
+    if provider is None or provider.tenant_id != tenant.id:
+        return engine.expired_page()
+    context.change_flow(upstream=None)  # one callback per redirect
+    try:
+        with federation_client.UpstreamClient(provider) as client:
+            identity = client.complete(
+                federation_client.PendingAuthorization.from_dict(waiting), request.args.to_dict(),
+                client_secret=federation.client_secret(provider, secret_key=runtime().settings.secret_key),
+                now=utcnow())
+    except federation_client.UpstreamError as exc:
+        return _upstream_failure(provider, exc)
+    user = _upstream_user(identity, flow)
+    if isinstance(user, str):
+        log.info("upstream identity %s/%s refused: %s", identity.issuer, identity.subject, user)
+        return engine.error_page(f"You cannot sign in to {tenant.display_name} with this account",
+                                 f"{user} Ask someone in {tenant.display_name} to invite you, or sign in with the "
+                                 "account you were invited with.", 403)
+    return engine.authenticated(user, amr=list(identity.amr), upstream_amr=list(identity.amr),
+                                identity={"issuer": identity.issuer, "sub": identity.subject})
 
 
 # -- email one-time passcode -------------------------------------------------------------------------------
