@@ -22,7 +22,7 @@ from idp.models import IdentityProvider, Invitation, User
 from idp.policy.home_realm import RouteKind
 from idp.policy.linking import LinkOutcome
 from idp.runtime import request_db, runtime
-from idp.signin import context, engine, guests
+from idp.signin import context, engine, guests, home_tenant
 from idp.signin.steps import SignInRoute, register_route
 from idp.tenancy import current_tenant, issuer, tenant_blueprint
 
@@ -63,10 +63,17 @@ def route() -> ResponseReturnValue:
         return engine.error_page("You cannot sign in here right now", decision.message, 403)
     if decision.kind is RouteKind.UPSTREAM and decision.provider_id:
         return _to_upstream(federation.get_provider(db, tenant, decision.provider_id), email)
-    return engine.error_page(
-        "This sign-in method is not available yet",
-        f"{decision.message} Signing in at your home organization is not available in this deployment "
-        "yet. Ask the administrator to reset your redemption so you can use a one-time passcode.", 501)
+    settings = runtime().settings
+    home = home_tenant.tenant_of_issuer(db, decision.home_issuer or "", issuer_for=settings.issuer_for)
+    if home is None:  # a partner deployment: its administrator registers it as an oidc identity provider
+        return engine.error_page(
+            "Your home organization is not set up here",
+            f"{decision.message} {tenant.display_name} has no identity provider for {decision.home_issuer}. "
+            "Ask the administrator to add it.", 403)
+    provider = home_tenant.federation_provider(db, tenant, home, issuer_for=settings.issuer_for,
+                                               secret_key=settings.secret_key, production=settings.is_production)
+    db.commit()
+    return _to_upstream(provider, email)
 
 
 # -- upstream identity providers ------------------------------------------------------------------------------
@@ -161,8 +168,10 @@ def upstream_callback() -> ResponseReturnValue:
         return engine.error_page(f"You cannot sign in to {tenant.display_name} with this account",
                                  f"{user} Ask someone in {tenant.display_name} to invite you, or sign in with the "
                                  "account you were invited with.", 403)
+    home = home_tenant.tenant_of_issuer(db, identity.issuer, issuer_for=runtime().settings.issuer_for)
     return engine.authenticated(user, amr=list(identity.amr), upstream_amr=list(identity.amr),
-                                identity={"issuer": identity.issuer, "sub": identity.subject})
+                                identity={"issuer": identity.issuer, "sub": identity.subject},
+                                home_tenant_id=home.id if home is not None else None)
 
 
 # -- email one-time passcode -------------------------------------------------------------------------------

@@ -74,8 +74,10 @@ def policy_verdict(db: Session, tenant: Tenant, user: User, *, application_id: s
         upstream_amr=upstream_amr,
         cross_tenant=policy_store.effective_cross_tenant(db, tenant, home_tenant_id) if external else None,
     )
+    home_tenant = db.get(Tenant, home_tenant_id) if home_tenant_id else None
+    home = policy_store.effective_cross_tenant(db, home_tenant, tenant.id) if home_tenant is not None else None
     return sign_in_decision(context, policy_store.conditional_access_policies(db, tenant),
-                            subject=subject or Subject.unknown())
+                            subject=subject or Subject.unknown(), home=home)
 
 
 def pending_invitation(db: Session, tenant: Tenant, user: User) -> Invitation | None:
