@@ -14,12 +14,13 @@ from flask import Flask, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from idp import audit
-from idp.db import utcnow
 from idp.directory.applications import find_application_by_client_id
 from idp.models import User
 from idp.oidc import pending, store
 from idp.oidc.sso import set_cookie
+from idp.oidc.store import SSO_SESSION_LIFETIME
 from idp.otp import DEFAULT_POLICY as OTP_POLICY
+from idp.otp import MAIL_IDENTITY_ISSUER
 from idp.runtime import request_db
 from idp.signin import context, guests
 from idp.signin.steps import Flow, has_step, register_step, registered_steps
@@ -101,10 +102,10 @@ def finish(flow: Flow) -> ResponseReturnValue:
     if user is None or not user.account_enabled:
         return expired_page()
     amr = list(flow.get("amr") or [])
-    cookie, session = store.start_session(db, tenant, user.id, amr=amr, auth_time=int(flow.get("auth_time") or 0)
-                                          or int(time.time()))
-    if amr == ["otp"]:
-        session.expires_at = utcnow() + OTP_POLICY.session_lifetime
+    home_issuer = (flow.get("identity") or {}).get("issuer")
+    lifetime = OTP_POLICY.session_lifetime if home_issuer == MAIL_IDENTITY_ISSUER else SSO_SESSION_LIFETIME
+    cookie, _ = store.start_session(db, tenant, user.id, amr=amr, idp=home_issuer, lifetime=lifetime,
+                                    auth_time=int(flow.get("auth_time") or 0) or int(time.time()))
     audit.record(db, tenant_id=tenant.id, actor=user.id, activity="Sign-in", target_type="user", target_id=user.id,
                  details={"method": (flow.get("identity") or {}).get("issuer", "unknown"), "amr": amr})
     db.commit()

@@ -16,7 +16,6 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from idp.db import scoped, utcnow
@@ -56,11 +55,6 @@ def save(row: SignInJourney, state: dict[str, Any], *, now: datetime | None = No
     row.state = state
     row.updated_at = now
     row.expires_at = now + JOURNEY_LIFETIME
-
-
-def purge_expired(db: Session, *, now: datetime | None = None) -> int:
-    result = db.execute(delete(SignInJourney).where(SignInJourney.expires_at <= (now or utcnow())))
-    return int(result.rowcount or 0)
 
 
 # -- pending authorization requests ----------------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
+from joserfc import jwt
 from journey_support import (
     REDIRECT,
     code_in,
@@ -25,6 +26,7 @@ from idp import policy_store
 from idp.db import Database, utcnow
 from idp.directory import applications, users
 from idp.models import Invitation, SsoSession, Tenant, User
+from idp.runtime import runtime
 from idp.signin import engine
 from idp.signin.context import COOKIE_NAME
 from idp.signin.steps import register_step
@@ -107,13 +109,14 @@ def _authorize(client: FlaskClient, database: Database, tenant: Tenant, **extra:
                                               grant_types=["authorization_code"], scopes=["openid", "email"],
                                               public=False, first_party=True)
         client_id = app.application.client_id
+        client.rp_credentials = (client_id, app.client_secret)  # type: ignore[attr-defined]
     return client.get("/contoso/authorize", query_string={
         "response_type": "code", "client_id": client_id, "redirect_uri": "http://127.0.0.1:8765/cb",
         "scope": "openid email", "state": "s1", **extra})
 
 
 def test_jit_redemption_from_an_authorization_request_returns_to_the_app(
-        client: FlaskClient, database: Database, contoso: Tenant, smtp) -> None:  # type: ignore[no-untyped-def]
+        app: Flask, client: FlaskClient, database: Database, contoso: Tenant, smtp) -> None:  # type: ignore[no-untyped-def]
     mailbox, settings = smtp
     invite(database, contoso, GUEST, issuer=ISSUER, send=False)
     login = _authorize(client, database, contoso)
@@ -131,6 +134,12 @@ def test_jit_redemption_from_an_authorization_request_returns_to_the_app(
     back = client.get(accepted.headers["Location"])
     assert back.headers["Location"].startswith("http://127.0.0.1:8765/cb?code=")
     assert guest(database, contoso).external_user_state == "Accepted"
+    code = back.headers["Location"].split("code=")[1].split("&")[0]
+    tokens = client.post("/contoso/token", auth=client.rp_credentials, data={  # type: ignore[attr-defined]
+        "grant_type": "authorization_code", "code": code, "redirect_uri": "http://127.0.0.1:8765/cb"}).json
+    claims = jwt.decode(tokens["id_token"], runtime(app).keys.verification_keys()).claims
+    assert claims["amr"] == ["otp"] and claims["idp"] == "mail"  # decision 9; the home issuer
+    assert claims["sub"] == guest(database, contoso).id and claims["tid"] == contoso.id
 
 
 def test_login_hint_starts_home_realm_discovery_and_an_accepted_guest_skips_review(
@@ -259,3 +268,38 @@ def test_require_mfa_hands_over_to_a_registered_mfa_step_before_review(app: Flas
     review(client, REVIEW, "Accept")
     with database.sessionmaker() as s:
         assert s.query(SsoSession).one().amr == ["otp", "mfa"]
+
+
+def test_a_restart_between_send_and_verify_loses_nothing(client: FlaskClient, settings, database: Database,  # type: ignore[no-untyped-def]
+                                                         contoso: Tenant, smtp) -> None:
+    from idp import create_app
+
+    mailbox, smtp_settings = smtp
+    link = invite(database, contoso, GUEST, issuer=ISSUER, send=False)
+    client.get(path_of(link))
+    client.get("/contoso/signin/route")
+    send_code(client, OTP)
+    deliver(database, smtp_settings)
+    cookie = client.get_cookie(COOKIE_NAME, path="/contoso/")
+    assert cookie is not None
+
+    restarted = create_app(settings)  # a new process: nothing but the database and the browser's cookie
+    try:
+        other = restarted.test_client()
+        other.set_cookie(COOKIE_NAME, cookie.value, path="/contoso/")
+        verified = enter_code(other, OTP, code_in(mailbox.to(GUEST)[-1]))
+        assert verified.status_code == 302 and verified.headers["Location"].endswith(REVIEW)
+    finally:
+        restarted.extensions["portico"].database.dispose()
+
+
+def test_expired_journeys_are_purged(client: FlaskClient, database: Database, contoso: Tenant) -> None:
+    from idp.models import SignInJourney
+    from idp.oidc import store
+
+    link = invite(database, contoso, GUEST, issuer=ISSUER, send=False)
+    client.get(path_of(link))
+    with database.transaction() as s:
+        assert store.purge_expired(s, now=utcnow())["signin_journeys"] == 0
+        assert store.purge_expired(s, now=utcnow() + timedelta(hours=3))["signin_journeys"] == 1
+        assert s.query(SignInJourney).count() == 0
