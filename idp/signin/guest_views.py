@@ -209,6 +209,9 @@ def email_otp() -> ResponseReturnValue:
             except otp.OtpRateLimited as exc:
                 db.rollback()
                 error, status = str(exc), 429
+            except DomainError as exc:
+                db.rollback()
+                error, status = f"A code cannot be sent to this address: {exc}.", 400
     elif request.method == "POST" and verify_form.verify.data:
         if not verify_form.validate_on_submit():
             error, status = "This page was open too long. Enter the code again.", 400

@@ -303,3 +303,25 @@ def test_expired_journeys_are_purged(client: FlaskClient, database: Database, co
         assert store.purge_expired(s, now=utcnow())["signin_journeys"] == 0
         assert store.purge_expired(s, now=utcnow() + timedelta(hours=3))["signin_journeys"] == 1
         assert s.query(SignInJourney).count() == 0
+
+
+def test_send_limits_hold_on_the_passcode_page(client: FlaskClient, database: Database, contoso: Tenant) -> None:
+    link = invite(database, contoso, GUEST, issuer=ISSUER, send=False)
+    client.get(path_of(link))
+    client.get("/contoso/signin/route")
+    for _ in range(5):
+        assert send_code(client, OTP).status_code == 200
+    limited = send_code(client, OTP)
+    assert limited.status_code == 429 and "Too many codes were sent to this address" in limited.text
+
+
+def test_a_wrong_code_is_counted_and_the_page_says_so(client: FlaskClient, database: Database, contoso: Tenant,
+                                                      smtp) -> None:  # type: ignore[no-untyped-def]
+    link = invite(database, contoso, GUEST, issuer=ISSUER, send=False)
+    client.get(path_of(link))
+    client.get("/contoso/signin/route")
+    send_code(client, OTP)
+    for _ in range(4):
+        assert "not correct" in enter_code(client, OTP, "00000000").text
+    locked = enter_code(client, OTP, "00000000")
+    assert locked.status_code == 400 and "Too many wrong codes" in locked.text
