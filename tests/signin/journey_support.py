@@ -71,7 +71,8 @@ def send_code(client: FlaskClient, otp_path: str) -> Any:
 
 def enter_code(client: FlaskClient, otp_path: str, code: str) -> Any:
     page = client.get(otp_path)
-    return client.post(otp_path, data={"verify-csrf_token": csrf(page.text, "verify-"), "verify-code": code,
+    token = csrf(page.text, "verify-" if "verify-csrf_token" in page.text else "send-")  # same session token
+    return client.post(otp_path, data={"verify-csrf_token": token, "verify-code": code,
                                        "verify-verify": "Verify"})
 
 

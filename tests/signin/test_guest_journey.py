@@ -325,3 +325,31 @@ def test_a_wrong_code_is_counted_and_the_page_says_so(client: FlaskClient, datab
         assert "not correct" in enter_code(client, OTP, "00000000").text
     locked = enter_code(client, OTP, "00000000")
     assert locked.status_code == 400 and "Too many wrong codes" in locked.text
+
+
+def test_a_code_works_once_and_an_expired_code_is_refused(client: FlaskClient, app: Flask, database: Database,
+                                                          contoso: Tenant, smtp) -> None:  # type: ignore[no-untyped-def]
+    from idp.models import EmailOtpCode
+
+    mailbox, smtp_settings = smtp
+    link = invite(database, contoso, GUEST, issuer=ISSUER, send=False)
+    client.get(path_of(link))
+    client.get("/contoso/signin/route")
+    send_code(client, OTP)
+    deliver(database, smtp_settings)
+    code = code_in(mailbox.to(GUEST)[-1])
+    assert enter_code(client, OTP, code).status_code == 302
+
+    second = app.test_client()  # another browser replays the same code
+    second.get(path_of(link))
+    second.get("/contoso/signin/route")
+    replay = enter_code(second, OTP, code)
+    assert replay.status_code == 400 and "no code waiting" in replay.text
+
+    send_code(second, OTP)
+    deliver(database, smtp_settings)
+    with database.transaction() as s:  # 30 minutes pass
+        for row in s.query(EmailOtpCode).filter(EmailOtpCode.consumed_at.is_(None)):
+            row.expires_at = utcnow() - timedelta(seconds=1)
+    expired = enter_code(second, OTP, code_in(mailbox.to(GUEST)[-1]))
+    assert expired.status_code == 400 and "That code has expired" in expired.text
