@@ -107,7 +107,7 @@ def finish(flow: Flow) -> ResponseReturnValue:
     cookie, _ = store.start_session(db, tenant, user.id, amr=amr, idp=home_issuer, lifetime=lifetime,
                                     auth_time=int(flow.get("auth_time") or 0) or int(time.time()))
     audit.record(db, tenant_id=tenant.id, actor=user.id, activity="Sign-in", target_type="user", target_id=user.id,
-                 details={"method": (flow.get("identity") or {}).get("issuer", "unknown"), "amr": amr})
+                 details={"method": home_issuer or "password", "amr": amr})
     db.commit()
     context.set_flow(None)
     if flow.get("return_to"):

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from werkzeug.wrappers import Response
 from wtforms import EmailField, HiddenField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from idp import audit
-from idp.oidc import pending, store
-from idp.oidc.sso import set_cookie
+from idp.oidc import pending
 from idp.runtime import request_db
 from idp.signin import engine
 from idp.signin.service import authenticate_member
@@ -39,7 +35,7 @@ def _locale(params: dict[str, list[str]] | None) -> str:
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
-def login() -> Response | tuple[str, int] | str:
+def login() -> ResponseReturnValue:
     tenant = current_tenant()
     form = SignInForm()
     request_id = form.request_id.data or request.args.get("request")
@@ -67,16 +63,9 @@ def login() -> Response | tuple[str, int] | str:
         stage = "password"
         if form.password.data:
             user = authenticate_member(db, tenant, form.email.data, form.password.data)
-            if user is not None:
-                cookie, _ = store.start_session(db, tenant, user.id, amr=["pwd"], auth_time=int(time.time()))
-                audit.record(db, tenant_id=tenant.id, actor=user.id, activity="Sign-in", target_type="user",
-                             target_id=user.id, details={"method": "password"})
-                db.commit()
-                target = (url_for("oidc_pages.authorize", resume=request_id) if waiting
-                          else url_for("tenant_pages.landing"))
-                response = redirect(target)
-                set_cookie(response, tenant, cookie)
-                return response
+            if user is not None:  # members walk the same steps (policy, ...) as guests
+                engine.begin(form.email.data, request_id=request_id if waiting else None)
+                return engine.authenticated(user, amr=["pwd"], identity={})
             error = "The email address or password is incorrect."
         elif not form.next.data:
             form.password.errors = ["Enter your password."]

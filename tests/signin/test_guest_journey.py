@@ -353,3 +353,19 @@ def test_a_code_works_once_and_an_expired_code_is_refused(client: FlaskClient, a
             row.expires_at = utcnow() - timedelta(seconds=1)
     expired = enter_code(second, OTP, code_in(mailbox.to(GUEST)[-1]))
     assert expired.status_code == 400 and "That code has expired" in expired.text
+
+
+def test_members_walk_the_policy_step_too(client: FlaskClient, database: Database, contoso: Tenant) -> None:
+    with database.transaction() as s:
+        users.create_member(s, contoso, "ada@contoso.com", password="correct horse battery staple")
+        policy_store.create_conditional_access(s, contoso, {
+            "displayName": "Block everyone", "state": "enabled",
+            "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}},
+            "grantControls": {"operator": "OR", "builtInControls": ["block"]}}, roles=None, actor="admin",
+            now_iso="2026-01-01T00:00:00Z")
+    page = client.get("/contoso/login")
+    blocked = client.post("/contoso/login", data={"csrf_token": csrf(page.text), "email": "ada@contoso.com",
+                                                  "password": "correct horse battery staple"})
+    assert blocked.status_code == 403 and "Block everyone" in blocked.text
+    with database.sessionmaker() as s:
+        assert s.query(SsoSession).count() == 0
