@@ -28,7 +28,7 @@ from idp.policy.home_realm import HomeRealmInput, HomeRealmRoute, choose_home_re
 def is_member_address(db: Session, tenant: Tenant, email: str) -> bool:
     """A member of this tenant signs in with their password; everyone else takes the guest route."""
     found = users.find_users_by_email(db, tenant, email)
-    return any(u.user_type == "Member" and u.creation_type != "Invitation" and u.password_hash for u in found)
+    return any(u.user_type == "Member" and u.creation_type != "Invitation" for u in found)
 
 
 def find_guest(db: Session, tenant: Tenant, email: str) -> User | None:
