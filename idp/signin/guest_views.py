@@ -19,6 +19,7 @@ from idp.federation import service as federation
 from idp.federation.accounts import bind_upstream_identity, match_upstream_identity
 from idp.invitations import service as invitations
 from idp.models import IdentityProvider, Invitation, User
+from idp.oidc import pending
 from idp.policy.home_realm import RouteKind
 from idp.policy.linking import LinkOutcome
 from idp.runtime import request_db, runtime
@@ -280,6 +281,9 @@ def review() -> ResponseReturnValue:
     if form.validate_on_submit():
         if form.cancel.data:
             context.set_flow(None)
+            if pending.load(flow.get("request_id")) is not None:  # JIT: the application gets access_denied
+                pending.mark(flow["request_id"], denied=True)
+                return redirect(url_for("oidc_pages.authorize", resume=flow["request_id"]))
             return render_template("signin/redemption_cancelled.html", tenant=tenant), 200
         if invitation.ticket_consumed_at is not None:
             return engine.error_page("This invitation link has already been used",

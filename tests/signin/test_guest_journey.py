@@ -369,3 +369,18 @@ def test_members_walk_the_policy_step_too(client: FlaskClient, database: Databas
     assert blocked.status_code == 403 and "Block everyone" in blocked.text
     with database.sessionmaker() as s:
         assert s.query(SsoSession).count() == 0
+
+
+def test_cancel_during_jit_redemption_returns_access_denied_to_the_app(
+        client: FlaskClient, database: Database, contoso: Tenant, smtp) -> None:  # type: ignore[no-untyped-def]
+    mailbox, settings = smtp
+    invite(database, contoso, GUEST, issuer=ISSUER, send=False)
+    login = _authorize(client, database, contoso, login_hint=GUEST)
+    client.get(login.headers["Location"])
+    client.get("/contoso/signin/route")
+    sign_in_by_otp(client, mailbox, settings, database)
+    cancelled = review(client, REVIEW, "Cancel")
+    back = client.get(cancelled.headers["Location"])
+    assert back.headers["Location"].startswith("http://127.0.0.1:8765/cb?error=access_denied&")
+    assert "state=s1" in back.headers["Location"]
+    assert guest(database, contoso).external_user_state == "PendingAcceptance"
