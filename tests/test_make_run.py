@@ -54,7 +54,7 @@ def start_and_fetch_jwks(clone: Path, port: int, log: Path) -> tuple[dict, str]:
                 response = requests.get(f"http://127.0.0.1:{port}/contoso/.well-known/jwks.json", timeout=2)
                 if response.status_code == 200:
                     return response.json(), log.read_text()
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or a worker still booting
                 pass
             time.sleep(0.5)
         pytest.fail(f"make run did not serve in time:\n{log.read_text()[-3000:]}")
