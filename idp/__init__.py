@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     from idp.oidc.views import blueprint as oidc_blueprint
     from idp.oidc.views import metadata_blueprint as oauth_metadata_blueprint
     from idp.oidc.views import pages as oidc_pages_blueprint
+    from idp.signin.guest_views import blueprint as journey_blueprint
+    from idp.signin.guest_views import init_guest_journey
     from idp.signin.steps import init_routes as init_signin_routes
     from idp.signin.views import blueprint as signin_blueprint
     from idp.wellknown import jwks_blueprint, pages_blueprint
@@ -75,12 +77,14 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
         app.register_blueprint(dev_mail_blueprint)
     init_provider(app)
     init_signin_routes(app)
+    init_guest_journey(app)
     app.register_blueprint(oidc_blueprint)
     app.register_blueprint(oidc_pages_blueprint)
     app.register_blueprint(oauth_metadata_blueprint)
     app.register_blueprint(signin_blueprint)
     app.register_blueprint(mfa_blueprint)
     app.register_blueprint(admin_blueprint)
+    app.register_blueprint(journey_blueprint)
     init_demo(app)
 
     from scim.app import blueprint as scim_blueprint

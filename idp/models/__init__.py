@@ -5,6 +5,7 @@ from idp.models.audit import AuditEvent
 from idp.models.group import Group, GroupMember, GroupOwner
 from idp.models.identity_provider import PROVIDER_TYPES, IdentityProvider, IdentityProviderDomain
 from idp.models.invitation import Invitation, InvitationBlock
+from idp.models.journey import SignInJourney
 from idp.models.mail import OutboxMessage
 from idp.models.mfa import RecoveryCode, TotpAuthenticator
 from idp.models.oidc import (
@@ -32,6 +33,7 @@ __all__ = [
     "ApplicationSecret",
     "AuditEvent",
     "SsoSessionClient",
+    "SignInJourney",
     "SsoSession",
     "RevokedAccessToken",
     "RefreshToken",

@@ -41,6 +41,7 @@ class SsoSession(Base):
     token_hash: Mapped[str] = mapped_column(String(80), nullable=False)
     auth_time: Mapped[int] = mapped_column(Integer, nullable=False)
     amr: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    idp: Mapped[str | None] = mapped_column(String(512))  # a guest's home identity issuer (ID token ``idp``)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(nullable=False)
     ended_at: Mapped[datetime | None] = mapped_column()

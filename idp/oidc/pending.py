@@ -1,4 +1,5 @@
-"""Authorization requests waiting for sign-in or consent, kept in the signed Flask session cookie.
+"""Authorization requests waiting for sign-in or consent, kept server-side in the sign-in journey
+(``idp.signin.journey``; the browser holds only the journey's opaque cookie).
 
 Each entry is the request's parameters plus progress marks (``requested_at``, ``consented``, ``denied``);
 the user comes back to ``/authorize?resume=<id>``. Only a few are kept per browser.
@@ -10,36 +11,29 @@ import secrets
 import time
 from typing import Any
 
-from flask import session
-
-KEY = "oidc_pending"
-MAX_PENDING = 5
+from idp.signin import context
+from idp.signin import journey as store
 
 
 def save(params: dict[str, list[str]], **marks: Any) -> str:
-    pending: dict[str, Any] = dict(session.get(KEY, {}))
-    while len(pending) >= MAX_PENDING:
-        pending.pop(min(pending, key=lambda k: pending[k]["requested_at"]))
     request_id = secrets.token_urlsafe(12)
-    pending[request_id] = {"params": params, "requested_at": int(time.time()), **marks}
-    session[KEY] = pending
+    entry = {"params": params, "requested_at": int(time.time()), **marks}
+    context.update(store.add_pending(context.state(), request_id, entry))
     return request_id
 
 
 def load(request_id: str | None) -> dict[str, Any] | None:
     if not request_id:
         return None
-    return session.get(KEY, {}).get(request_id)
+    entry = context.state().get("pending", {}).get(request_id)
+    return dict(entry) if entry else None
 
 
 def mark(request_id: str, **marks: Any) -> None:
-    pending = dict(session.get(KEY, {}))
-    if request_id in pending:
-        pending[request_id] = {**pending[request_id], **marks}
-        session[KEY] = pending
+    if load(request_id) is not None:
+        context.update(store.update_pending(context.state(), request_id, **marks))
 
 
 def drop(request_id: str | None) -> None:
-    pending = dict(session.get(KEY, {}))
-    if request_id and pending.pop(request_id, None) is not None:
-        session[KEY] = pending
+    if request_id and load(request_id) is not None:
+        context.update(store.drop_pending(context.state(), request_id))

@@ -432,6 +432,9 @@ class PorticoOpenIDCode(OpenIDCode):
         claims = super().get_authorization_code_claims(authorization_code)
         if authorization_code.row.sid:
             claims["sid"] = authorization_code.row.sid
+            session = store.get_session(_db(), authorization_code.row.tenant_id, authorization_code.row.sid)
+            if session is not None and session.idp:
+                claims["idp"] = session.idp  # the guest's home identity issuer
         return claims
 
     def generate_user_info(self, user: User, scope: str) -> dict[str, Any]:

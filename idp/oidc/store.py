@@ -25,6 +25,7 @@ from idp.models import (
     GroupMember,
     RefreshToken,
     RevokedAccessToken,
+    SignInJourney,
     SsoSession,
     SsoSessionClient,
     Tenant,
@@ -192,12 +193,14 @@ def revoke_family(db: Session, tenant_id: str, family_id: str) -> None:
 
 # -- SSO sessions ------------------------------------------------------------------------------------------
 def start_session(
-    db: Session, tenant: Tenant, user_id: str, *, amr: list[str], auth_time: int
+    db: Session, tenant: Tenant, user_id: str, *, amr: list[str], auth_time: int, idp: str | None = None,
+    lifetime: timedelta = SSO_SESSION_LIFETIME,
 ) -> tuple[str, SsoSession]:
-    """A new SSO session; returns the cookie value (shown once) and the row."""
+    """A new SSO session; returns the cookie value (shown once) and the row. ``idp``: the issuer a guest
+    authenticated at (``mail`` for email OTP), released as the ID token's ``idp`` claim."""
     cookie = new_secret()
     row = SsoSession(tenant_id=tenant.id, user_id=user_id, token_hash=digest(cookie), auth_time=auth_time,
-                     amr=amr, expires_at=utcnow() + SSO_SESSION_LIFETIME)
+                     amr=amr, idp=idp, expires_at=utcnow() + lifetime)
     db.add(row)
     db.flush()
     return cookie, row
@@ -334,6 +337,7 @@ def purge_expired(db: Session, now: datetime | None = None) -> dict[str, int]:
         ("revoked_access_tokens", RevokedAccessToken, RevokedAccessToken.expires_at < now),
         ("used_client_assertions", UsedClientAssertion, UsedClientAssertion.expires_at < now),
         ("sso_sessions", SsoSession, or_(SsoSession.expires_at < now, SsoSession.ended_at < now - CODE_RETENTION)),
+        ("signin_journeys", SignInJourney, SignInJourney.expires_at < now),
     ]
     for name, model, condition in plans:
         if model is SsoSession:

@@ -176,16 +176,16 @@ def authorize() -> Response | str | tuple[str, int]:
         error.state = oauth_request.payload.state
         return _oauth_error(error, params)
 
+    if waiting.get("denied"):  # the user cancelled (consent, or "Review permissions" before any session)
+        pending.drop(resume_id)
+        return _oauth_error(AccessDeniedError(redirect_uri=grant.redirect_uri, state=oauth_request.payload.state),
+                            params)
+
     if decision.login_required:
         request_id = resume_id or pending.save(params)
         if resume_id:
             pending.mark(resume_id, requested_at=int(time.time()))
         return redirect(url_for("signin.login", request=request_id))
-
-    if waiting.get("denied"):
-        pending.drop(resume_id)
-        return _oauth_error(AccessDeniedError(redirect_uri=grant.redirect_uri, state=oauth_request.payload.state),
-                            params)
     application: Application = grant.request.client.app
     if not store.may_sign_in(request_db(), application, user.id):
         pending.drop(resume_id)

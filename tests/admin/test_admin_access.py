@@ -18,10 +18,10 @@ def test_anonymous_visitor_is_sent_to_sign_in_and_comes_back(app: Flask, databas
     assert response.status_code == 302
     assert response.headers["Location"] == "/contoso/login?next=/contoso/admin/users?type%3DGuest"
     login_page = client.get(response.headers["Location"])
-    assert 'name="next" type="hidden" value="/contoso/admin/users?type=Guest"' in login_page.text
+    assert 'name="return_to" type="hidden" value="/contoso/admin/users?type=Guest"' in login_page.text
     signed_in = client.post("/contoso/login?next=/contoso/admin/users?type%3DGuest", data={
         "csrf_token": csrf_token(login_page.text), "email": email_of(contoso, "grace"),
-        "password": "admin password for tests 1", "next": "/contoso/admin/users?type=Guest"})
+        "password": "admin password for tests 1", "return_to": "/contoso/admin/users?type=Guest"})
     assert signed_in.headers["Location"] == "/contoso/admin/users?type=Guest"
     assert client.get("/contoso/admin/users?type=Guest").status_code == 200
 
@@ -32,8 +32,8 @@ def test_the_return_url_must_be_a_page_of_the_same_tenant(app: Flask, database: 
     for evil in ("https://evil.example/", "//evil.example/contoso/", "/fabrikam/admin/", "/contoso\\..\\x"):
         client = app.test_client()
         page = client.get("/contoso/login", query_string={"next": evil})
-        assert 'name="next" type="hidden" value=""' in page.text
-        response = client.post("/contoso/login", data={"csrf_token": csrf_token(page.text), "next": evil,
+        assert 'name="return_to" type="hidden" value=""' in page.text
+        response = client.post("/contoso/login", data={"csrf_token": csrf_token(page.text), "return_to": evil,
                                                         "email": email_of(contoso, "grace"),
                                                         "password": "admin password for tests 1"})
         assert response.headers["Location"] == "/contoso/", evil

@@ -61,6 +61,7 @@ def test_demo_admin_invites_a_guest_and_bulk_invites_from_csv(live: LiveServer, 
     page.goto(f"{live.issuer('contoso')}/admin/invite")
     expect(page.get_by_role("heading", name="Sign in to Contoso")).to_be_visible()
     page.get_by_label("Email address").fill(admin["admin_email"])
+    page.get_by_role("button", name="Next").click()
     page.get_by_label("Password").fill(admin["admin_password"])
     page.get_by_role("button", name="Sign in").click()
 

@@ -1,7 +1,7 @@
 """MFA (TOTP authenticators, recovery codes) and the sign-in log
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-27 08:36:29.662965
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import idp.db
 
 revision: str = '0009'
-down_revision: str | None = '0006'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,173 @@
+"""The journey engine (Flask): start a flow, record who authenticated, walk the registered steps, finish.
+
+A flow ends in :func:`finish`: an SSO session (``amr`` per decision 9; 24 hours for an email-OTP guest) and a
+redirect to where the journey was going — the redeem link's ``inviteRedirectUrl``, the waiting authorization
+request (``/authorize?resume=``), or the tenant's landing page.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Flask, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+
+from idp import audit
+from idp.directory.applications import find_application_by_client_id
+from idp.models import User
+from idp.oidc import pending, store
+from idp.oidc.sso import set_cookie
+from idp.oidc.store import SSO_SESSION_LIFETIME
+from idp.otp import DEFAULT_POLICY as OTP_POLICY
+from idp.otp import MAIL_IDENTITY_ISSUER
+from idp.runtime import request_db
+from idp.signin import context, guests
+from idp.signin.steps import Flow, has_step, register_step, registered_steps
+from idp.tenancy import current_tenant
+
+MFA_STEP = "mfa"
+
+
+def error_page(title: str, message: str, status: int = 400) -> tuple[str, int]:
+    """A readable page: what happened (``title``) and what to do (``message``)."""
+    return render_template("error.html", title=title, message=message, tenant=current_tenant()), status
+
+
+def expired_page() -> tuple[str, int]:
+    return error_page("This sign-in has expired",
+                      "Your sign-in took too long or was started in another window. Go back to the application "
+                      "(or open the invitation link again) and start over.")
+
+
+def begin(email: str, *, request_id: str | None = None, invitation_id: str | None = None,
+          guest_id: str | None = None, return_to: str | None = None) -> Flow:
+    """Start a new flow for ``email`` (replacing any unfinished one in this browser)."""
+    flow: Flow = {"email": email, "request_id": request_id or None, "invitation_id": invitation_id,
+                  "guest_id": guest_id, "return_to": return_to, "done": []}
+    context.set_flow(flow)
+    return flow
+
+
+def user_of(flow: Flow) -> User | None:
+    user_id = flow.get("user_id")
+    return request_db().get(User, user_id) if user_id else None
+
+
+def application_id_of(flow: Flow) -> str:
+    waiting = pending.load(flow.get("request_id"))
+    client_id = ((waiting or {}).get("params") or {}).get("client_id", [""])[0]
+    app = find_application_by_client_id(request_db(), current_tenant(), client_id) if client_id else None
+    return app.id if app is not None else ""
+
+
+def authenticated(user: User, *, amr: list[str], identity: dict[str, str],
+                  home_tenant_id: str | None = None, upstream_amr: list[str] | None = None) -> ResponseReturnValue:
+    """A route proved who this is: remember it and walk the steps."""
+    flow = context.flow()
+    flow.update(user_id=user.id, amr=amr, identity=identity, home_tenant_id=home_tenant_id,
+                upstream_amr=upstream_amr or [], auth_time=int(time.time()), done=[])
+    context.set_flow(flow)
+    return advance()
+
+
+def advance() -> ResponseReturnValue:
+    flow = context.flow()
+    if not flow.get("user_id"):
+        return expired_page()
+    done = list(flow.get("done") or [])
+    for step in registered_steps():
+        if step.name in done:
+            continue
+        if step.is_needed(flow):
+            return step.start(flow)
+        done.append(step.name)
+    flow["done"] = done
+    return finish(flow)
+
+
+def complete_step(name: str, **changes: Any) -> ResponseReturnValue:
+    """Called by a step's page when the user has finished it: mark it done, go on."""
+    flow = context.flow()
+    if not flow.get("user_id"):
+        return expired_page()
+    context.change_flow(done=[*(flow.get("done") or []), name], **changes)
+    return advance()
+
+
+def finish(flow: Flow) -> ResponseReturnValue:
+    db = request_db()
+    tenant = current_tenant()
+    user = user_of(flow)
+    if user is None or not user.account_enabled:
+        return expired_page()
+    amr = list(flow.get("amr") or [])
+    home_issuer = (flow.get("identity") or {}).get("issuer")
+    lifetime = OTP_POLICY.session_lifetime if home_issuer == MAIL_IDENTITY_ISSUER else SSO_SESSION_LIFETIME
+    cookie, _ = store.start_session(db, tenant, user.id, amr=amr, idp=home_issuer, lifetime=lifetime,
+                                    auth_time=int(flow.get("auth_time") or 0) or int(time.time()))
+    audit.record(db, tenant_id=tenant.id, actor=user.id, activity="Sign-in", target_type="user", target_id=user.id,
+                 details={"method": home_issuer or "password", "amr": amr})
+    db.commit()
+    context.set_flow(None)
+    if flow.get("return_to"):
+        target = flow["return_to"]
+    elif pending.load(flow.get("request_id")) is not None:
+        target = url_for("oidc_pages.authorize", resume=flow["request_id"])
+    else:
+        target = url_for("tenant_pages.landing")
+    response = redirect(target)
+    set_cookie(response, tenant, cookie)
+    return response
+
+
+# -- built-in steps -----------------------------------------------------------------------------------------
+class PolicyStep:
+    """Cross-tenant access, then conditional access (§5.4). ``requireMfa`` hands over to the ``mfa`` step."""
+
+    name = "policy"
+
+    def is_needed(self, flow: Flow) -> bool:
+        return True
+
+    def start(self, flow: Flow) -> ResponseReturnValue:
+        user = user_of(flow)
+        if user is None:
+            return expired_page()
+        verdict = guests.policy_verdict(request_db(), current_tenant(), user, application_id=application_id_of(flow),
+                                        home_tenant_id=flow.get("home_tenant_id"),
+                                        upstream_amr=frozenset(flow.get("upstream_amr") or []))
+        if verdict.outcome == "block":
+            audit.record(request_db(), tenant_id=current_tenant().id, actor=user.id, activity="Sign-in blocked",
+                         target_type="user", target_id=user.id, details={"reason": verdict.message})
+            request_db().commit()
+            context.set_flow(None)
+            return error_page("Sign-in blocked by your organization's access policy",
+                              f"{verdict.message}. Ask the administrator of {current_tenant().display_name} "
+                              "for access.", 403)
+        if verdict.outcome == "requireMfa":
+            if not has_step(MFA_STEP):
+                context.set_flow(None)
+                return error_page("Multi-factor authentication is required",
+                                  f"{verdict.message}. Multi-factor authentication is not set up in this "
+                                  "deployment yet, so this sign-in cannot continue. Ask the administrator.", 403)
+            return complete_step(self.name, mfa_required=True)
+        return complete_step(self.name)
+
+
+class RedemptionConsentStep:
+    """§1.9: a still-pending guest reviews permissions ("Review permissions") before redemption completes."""
+
+    name = "consent"
+
+    def is_needed(self, flow: Flow) -> bool:
+        user = user_of(flow)
+        return user is not None and user.external_user_state == "PendingAcceptance"
+
+    def start(self, flow: Flow) -> ResponseReturnValue:
+        return redirect(url_for("journey.review"))
+
+
+def init_steps(app: Flask) -> None:
+    register_step(app, PolicyStep())
+    register_step(app, RedemptionConsentStep())

@@ -1,0 +1,92 @@
+"""Cross-tenant sign-in inside one deployment: a member of Fabrikam invited into Contoso signs in at Fabrikam
+(on Fabrikam's own, Fabrikam-branded page) through ordinary OIDC federation to Fabrikam's issuer, over real HTTP."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+import requests
+from journey_support import REDIRECT, csrf, invite, path_of
+
+from idp import policy_store
+from idp.db import Database
+from idp.directory import applications, users
+from idp.models import IdentityProvider, Tenant, User
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "oidc"))
+from oidc_support import LiveServer  # noqa: E402
+
+PASSWORD = "correct horse battery staple"
+JOHN = "john@fabrikam.com"
+
+
+@pytest.fixture
+def live(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    server = LiveServer(settings)
+    yield server
+    server.close()
+
+
+def follow(browser: requests.Session, url: str, base: str) -> requests.Response:
+    """Follow redirects while they stay on the live server (the final redirect target is not fetched)."""
+    response = browser.get(url, allow_redirects=False, timeout=10)
+    while response.is_redirect and urljoin(url, response.headers["Location"]).startswith(base):
+        url = urljoin(url, response.headers["Location"])
+        response = browser.get(url, allow_redirects=False, timeout=10)
+    return response
+
+
+def sign_in_at_fabrikam(browser: requests.Session, live: LiveServer, link: str) -> requests.Response:
+    page = follow(browser, link, live.base_url)
+    assert page.status_code == 200 and "/fabrikam/login" in page.url, page.text
+    assert "Sign in to Fabrikam" in page.text  # the home tenant's page, with its name
+    request_id = page.url.split("request=")[1]
+    response = browser.post(page.url, data={"csrf_token": csrf(page.text), "request_id": request_id,
+                                            "email": JOHN, "password": PASSWORD}, allow_redirects=False, timeout=10)
+    assert response.status_code == 302, response.text
+    return follow(browser, urljoin(page.url, response.headers["Location"]), live.base_url)
+
+
+def test_member_of_another_tenant_redeems_by_signing_in_at_home(live: LiveServer, database: Database,
+                                                               contoso: Tenant, fabrikam: Tenant) -> None:
+    with database.transaction() as s:
+        users.create_member(s, fabrikam, JOHN, password=PASSWORD, display_name="John")
+    link = invite(database, contoso, JOHN, issuer=live.issuer("contoso"), send=False)
+    browser = requests.Session()
+    review = sign_in_at_fabrikam(browser, live, link)
+    assert review.status_code == 200 and "Review permissions" in review.text, review.text
+    accepted = browser.post(review.url, data={"csrf_token": csrf(review.text), "accept": "Accept"},
+                            allow_redirects=False, timeout=10)
+    assert accepted.headers["Location"] == REDIRECT
+
+    with database.sessionmaker() as s:
+        [guest] = users.find_users_by_email(s, contoso, JOHN)
+        [member] = users.find_users_by_email(s, fabrikam, JOHN)
+        assert guest.external_user_state == "Accepted"
+        assert ("federated", live.issuer("fabrikam"), member.id) in {
+            (i.sign_in_type, i.issuer, i.issuer_assigned_id) for i in s.get(User, guest.id).identities}
+        [client] = [a for a in applications.list_applications(s, fabrikam)
+                    if a.display_name == "Portico federation: Contoso"]
+        assert client.redirect_uris == [f"{live.issuer('contoso')}/signin/callback"]
+        provider = s.query(IdentityProvider).filter_by(tenant_id=contoso.id).one()
+        assert provider.issuer == live.issuer("fabrikam") and provider.client_id == client.client_id
+
+
+def test_home_tenant_outbound_block_ends_on_a_page_naming_the_setting(live: LiveServer, database: Database,
+                                                                     contoso: Tenant, fabrikam: Tenant) -> None:
+    with database.transaction() as s:
+        users.create_member(s, fabrikam, JOHN, password=PASSWORD)
+    link = invite(database, contoso, JOHN, issuer=live.issuer("contoso"), send=False)
+    with database.transaction() as s:
+        policy_store.create_cross_tenant_partner(s, fabrikam, {"tenantId": contoso.id, "b2bCollaborationOutbound": {
+            "usersAndGroups": {"accessType": "blocked", "targets": [{"target": "AllUsers", "targetType": "user"}]},
+            "applications": {"accessType": "blocked",
+                             "targets": [{"target": "AllApplications", "targetType": "application"}]}}},
+            roles=None, actor="admin")
+    refused = sign_in_at_fabrikam(requests.Session(), live, link)
+    assert refused.status_code == 403 and "b2bCollaborationOutbound" in refused.text
+    assert path_of(refused.url).startswith("/contoso/signin/callback")

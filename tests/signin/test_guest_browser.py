@@ -1,0 +1,173 @@
+"""The guest journey in Chromium (Playwright on Debian's Chromium), found by label and role: an invitation mailed
+to a real SMTP server, the redeem link from the mail, email OTP with the code from the mail, "Review permissions",
+the redirect URL; and a guest signing in to the demo relying party through the OIDC flow. Screenshots go to
+``$PORTICO_TEST_ARTIFACTS`` (default: the test's temporary directory)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from journey_support import REDIRECT, code_in, deliver, invite, redeem_link
+
+from idp.db import Database
+from idp.demo import seed_demo
+from idp.directory import tenants, users
+from idp.models import Tenant
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "oidc"))
+from oidc_support import LiveServer  # noqa: E402
+
+pytestmark = pytest.mark.browser
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+GUEST = "john@fabrikam.com"
+
+
+@pytest.fixture
+def live(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
+    server = LiveServer(settings)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> Path:
+    directory = Path(os.environ.get("PORTICO_TEST_ARTIFACTS") or tmp_path) / "guest-journey"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@pytest.fixture
+def page() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+def _email_otp(page, database: Database, mailbox, smtp, artifacts: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Send code").click()
+    expect(page.get_by_label("Code")).to_be_visible()
+    page.screenshot(path=str(artifacts / f"{name}-otp.png"))
+    deliver(database, smtp)
+    page.get_by_label("Code").fill("00000000")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_contain_text("not correct")
+    page.get_by_label("Code").fill(code_in(mailbox.to(GUEST)[-1]))
+    page.get_by_role("button", name="Verify").click()
+
+
+def test_invited_guest_redeems_by_email_otp_in_chromium(live: LiveServer, page, database: Database,  # type: ignore[no-untyped-def]
+                                                       contoso: Tenant, smtp, artifacts: Path) -> None:
+    from playwright.sync_api import expect
+
+    mailbox, settings = smtp
+    invite(database, contoso, GUEST, issuer=live.issuer("contoso"))
+    deliver(database, settings)
+    link = redeem_link(mailbox.to(GUEST)[0])
+    landed: list[str] = []
+    page.route("https://wiki.example/**", lambda route: (landed.append(route.request.url),
+                                                         route.fulfill(status=200, body="Welcome to the wiki")))
+
+    page.goto(link)
+    expect(page.get_by_text(GUEST)).to_be_visible()
+    _email_otp(page, database, mailbox, settings, artifacts, "redeem")
+    expect(page.get_by_role("heading", name="Review permissions")).to_be_visible()
+    expect(page.get_by_text("Contoso").first).to_be_visible()
+    page.screenshot(path=str(artifacts / "redeem-review-permissions.png"))
+    page.get_by_role("button", name="Accept").click()
+    expect(page.get_by_text("Welcome to the wiki")).to_be_visible()
+    assert landed == [REDIRECT]
+
+    with database.sessionmaker() as s:
+        [user] = users.find_users_by_email(s, contoso, GUEST)
+        assert user.external_user_state == "Accepted"
+    page.goto(link)  # the ticket cannot be used again
+    expect(page.get_by_role("heading", name="This invitation link cannot be used")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("already been used")
+    page.screenshot(path=str(artifacts / "redeem-link-used.png"))
+
+
+def test_guest_signs_in_to_the_demo_app_through_oidc_in_chromium(live: LiveServer, page, database: Database,  # type: ignore[no-untyped-def]
+                                                                 smtp, artifacts: Path) -> None:
+    from playwright.sync_api import expect
+
+    mailbox, settings = smtp
+    with database.transaction() as s:
+        seed_demo(s, live.app.extensions["portico"].settings)
+    with database.sessionmaker() as s:
+        contoso = tenants.get_tenant(s, "contoso")
+    invite(database, contoso, GUEST, issuer=live.issuer("contoso"), send=False)
+
+    page.goto(f"{live.base_url}/demo/")
+    page.get_by_role("link", name="Sign in with Portico").click()
+    page.get_by_label("Email address").fill(GUEST)
+    page.get_by_role("button", name="Next").click()
+    _email_otp(page, database, mailbox, settings, artifacts, "demo")
+    page.get_by_role("button", name="Accept").click()  # first sign-in of a pending guest: redemption (JIT)
+    allow, claims = page.get_by_role("button", name="Allow"), page.get_by_text("ID token claims")
+    expect(allow.or_(claims)).to_be_visible()
+    if allow.count():  # the demo app is not first-party: it asks for consent once
+        allow.click()
+    expect(page.get_by_text("ID token claims")).to_be_visible()
+    expect(page.get_by_text(GUEST).first).to_be_visible()
+    page.screenshot(path=str(artifacts / "demo-signed-in.png"))
+    with database.sessionmaker() as s:
+        [user] = users.find_users_by_email(s, contoso, GUEST)
+        assert user.external_user_state == "Accepted"
+
+
+def test_guest_signs_in_to_the_demo_app_through_an_upstream_idp_in_chromium(  # type: ignore[no-untyped-def]
+        live: LiveServer, page, database: Database, artifacts: Path) -> None:
+    from authlib_op import running_op
+    from playwright.sync_api import expect
+
+    from idp.federation import service as federation
+    from idp.federation.service import ProviderInput
+
+    with database.transaction() as s:
+        seed_demo(s, live.app.extensions["portico"].settings)
+    with database.sessionmaker() as s:
+        contoso = tenants.get_tenant(s, "contoso")
+    with running_op() as op:
+        op.add_client("portico", "op-secret", f"{live.issuer('contoso')}/signin/callback")
+        with database.transaction() as s:
+            federation.add_provider(s, tenants.get_tenant(s, "contoso"), ProviderInput(
+                type="oidc", name="Partner SSO", issuer=op.issuer, client_id="portico", client_secret="op-secret",
+                domains=("partner.com",)), secret_key=live.app.extensions["portico"].settings.secret_key)
+        invite(database, contoso, "bob@partner.com", issuer=live.issuer("contoso"), send=False)
+
+        page.goto(f"{live.base_url}/demo/")
+        page.get_by_role("link", name="Sign in with Portico").click()
+        page.get_by_label("Email address").fill("bob@partner.com")
+        page.get_by_role("button", name="Next").click()  # -> discovery -> Partner SSO (auto-approves) -> back
+        expect(page.get_by_role("heading", name="Review permissions")).to_be_visible()
+        page.screenshot(path=str(artifacts / "upstream-review-permissions.png"))
+        page.get_by_role("button", name="Accept").click()
+        allow, claims = page.get_by_role("button", name="Allow"), page.get_by_text("ID token claims")
+        expect(allow.or_(claims)).to_be_visible()
+        if allow.count():
+            allow.click()
+        expect(page.get_by_text("ID token claims")).to_be_visible()
+        expect(page.get_by_text(op.issuer).first).to_be_visible()  # the idp claim names the upstream
+        page.screenshot(path=str(artifacts / "upstream-demo-signed-in.png"))
+
+        op.fault = "wrong_nonce"  # a later sign-in whose ID token fails validation ends on a readable page
+        page.goto(f"{live.issuer('contoso')}/login")
+        page.get_by_label("Email address").fill("bob@partner.com")
+        page.get_by_role("button", name="Next").click()
+        expect(page.get_by_role("heading", name="Partner SSO sent an identity that cannot be trusted")).to_be_visible()
+        page.screenshot(path=str(artifacts / "upstream-invalid-id-token.png"))
+    with database.sessionmaker() as s:
+        [user] = users.find_users_by_email(s, contoso, "bob@partner.com")
+        assert user.external_user_state == "Accepted"
