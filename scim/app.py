@@ -28,6 +28,7 @@ from scim2_server.routing import Operation, Target
 from scim2_server.service import ScimService
 from scim2_server.storage import SearchPage
 
+from idp.oidc.store import is_access_token_revoked
 from idp.runtime import request_db, runtime
 from idp.tenancy import issuer, tenant_blueprint
 from idp.tokens import InvalidToken, token_scopes, verify_access_token
@@ -104,7 +105,9 @@ class ScimEndpoint:
             raise UnauthorizedException(detail="a bearer access token is required")
         tenant_issuer = issuer()
         try:
-            claims = verify_access_token(runtime().keys, token.strip(), issuer=tenant_issuer, audience=tenant_issuer)
+            db = request_db()
+            claims = verify_access_token(runtime().keys, token.strip(), issuer=tenant_issuer, audience=tenant_issuer,
+                                         is_revoked=lambda jti: is_access_token_revoked(db, jti))
         except InvalidToken as exc:
             raise UnauthorizedException(detail=str(exc)) from None
         if claims.get("tid") not in (None, g.tenant.id):
@@ -137,7 +140,9 @@ class ScimEndpoint:
             if limit is None and len(scim_request.body) > MAX_BODY:
                 raise PayloadTooLargeException(detail=f"request bodies are limited to {MAX_BODY} bytes")
             client = (scim_request.subject or {}).get("claims", {}).get("client_id", "anonymous")
-            storage = SqlStorage(db, g.tenant, self.provider, actor=f"scim:{client}", raw_pages=self.raw_pages)
+            settings = runtime().settings
+            storage = SqlStorage(db, g.tenant, self.provider, actor=f"scim:{client}", raw_pages=self.raw_pages,
+                                 issuer=settings.issuer_for(g.tenant.slug), env=settings.env)
             storage.read_only = operation in READ_OPERATIONS or scim_request.method == "GET"
             response = ScimHandler(self.service, storage).handle(scim_request)
             if storage.read_only or (response.status >= 400 and operation is not Operation.bulk):

@@ -37,6 +37,8 @@ from idp.db import scoped
 from idp.directory import groups as group_service
 from idp.directory import users as user_service
 from idp.errors import Conflict, DomainError, Forbidden, NotFound
+from idp.invitations import service as invitations
+from idp.invitations.model import InvitationRequest, Inviter
 from idp.models import Group, GroupMember, Tenant, User, UserIdentity, UserOtherMail, UserSponsor
 from scim.attributes import group_attributes, user_attributes
 from scim.filters import AttributeMap, Dialect, compile_filter, sort_expression
@@ -140,12 +142,14 @@ class SqlStorage(ScimStorage):
 
     def __init__(
         self, session: Session, tenant: Tenant, provider: ScimProvider, *, actor: str = "scim",
-        raw_pages: bool = False,
+        raw_pages: bool = False, issuer: str = "", env: str = "development",
     ) -> None:
         self.db = session
         self.tenant = tenant
         self.provider = provider
         self.actor = actor
+        self.issuer = issuer
+        self.env = env
         self.raw_pages = raw_pages
         self._in_operation = False
         self.read_only = False
@@ -481,8 +485,17 @@ class SqlStorage(ScimStorage):
             address = address or changes["user_principal_name"]
             if not address:
                 raise InvalidValueException(detail="a guest needs an email address (emails or userName)")
-            user = user_service.create_guest(self.db, self.tenant, address, display_name=changes["display_name"],
-                                             actor=self.actor)
+            # Through the invitation service, so the same policy checks apply (allowInvitesFrom for apps, domain
+            # lists, cross-tenant access); no mail: the provisioning client distributes access itself.
+            result = invitations.invite(
+                self.db, self.tenant,
+                InvitationRequest(invited_user_email_address=address, invite_redirect_url=f"{self.issuer}/",
+                                  invited_user_display_name=changes["display_name"]),
+                Inviter(client_id=self.actor.removeprefix("scim:")), issuer=self.issuer, env=self.env,
+            )
+            if result.reused_existing_user:
+                raise Conflict(f"a user with the address {address} already exists", field="emails")
+            user = result.user
             changes.pop("user_principal_name")  # a guest's UPN is the #EXT# form Portico derives
             user_service.update_user(self.db, self.tenant, user, changes=changes, emails=emails or None,
                                      actor=self.actor)

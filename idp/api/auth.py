@@ -14,6 +14,7 @@ from idp.db import scoped
 from idp.directory.roles import roles_of
 from idp.invitations.model import Inviter
 from idp.models import Tenant, User
+from idp.oidc.store import is_access_token_revoked
 from idp.runtime import runtime
 from idp.tokens import InvalidToken, token_scopes, verify_access_token
 
@@ -35,7 +36,8 @@ def authenticate(db: Session, tenant: Tenant, issuer: str, required_scope: str |
         return _signed_in_admin(db, tenant)
     rt = runtime()
     try:
-        claims = verify_access_token(rt.keys, token, issuer=issuer, audience=issuer)
+        claims = verify_access_token(rt.keys, token, issuer=issuer, audience=issuer,
+                                     is_revoked=lambda jti: is_access_token_revoked(db, jti))
     except InvalidToken as exc:
         raise ApiAuthError(401, "InvalidAuthenticationToken", str(exc), bearer_error="invalid_token") from None
     if claims.get("tid") != tenant.id:

@@ -66,10 +66,7 @@ def set_account_enabled(db: Session, tenant: Tenant, user: User, enabled: bool, 
 
 
 def delete_user(db: Session, tenant: Tenant, user: User, *, actor: str, acting_user_id: str | None = None) -> None:
+    from idp.directory.users import delete_user as remove  # one deletion path (SCIM uses it too)
+
     _not_self(user, acting_user_id, "delete")
-    details = {"userPrincipalName": user.user_principal_name, "userType": user.user_type}
-    user_id = user.id
-    db.delete(user)
-    db.flush()
-    audit.record(db, tenant_id=tenant.id, actor=actor, activity="Delete user", target_type="user",
-                 target_id=user_id, details=details)
+    remove(db, tenant, user, actor=actor)

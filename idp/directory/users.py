@@ -47,7 +47,8 @@ def get_users(db: Session, tenant: Tenant, user_ids: Iterable[str]) -> dict[str,
 
 
 def find_user_by_upn(db: Session, tenant: Tenant, upn: str) -> User | None:
-    return db.scalar(scoped(User, tenant.id).where(User.user_principal_name == upn.strip().lower()))
+    """Case-insensitive, through the folded column (guest UPNs carry an upper-case ``#EXT#``)."""
+    return db.scalar(scoped(User, tenant.id).where(User.user_principal_name_normalized == fold_case(upn.strip())))
 
 
 def find_users_by_email(db: Session, tenant: Tenant, email: str) -> list[User]:
@@ -379,7 +380,12 @@ def _apply_changes(db: Session, tenant: Tenant, user: User, changes: dict[str, A
                         identity.issuer_assigned_id_normalized = fold_case(upn)
                 user.user_principal_name = upn
         elif key == "account_enabled":
-            user.account_enabled = bool(value)
+            if user.id is not None and user.account_enabled and not value:
+                from idp.directory.user_admin import set_account_enabled  # disabling also ends sessions
+
+                set_account_enabled(db, tenant, user, False, actor="system")
+            else:
+                user.account_enabled = bool(value)
         elif key == "user_type":
             if value not in ("Member", "Guest"):
                 raise ValidationError("userType must be Guest or Member", field="userType")
