@@ -117,6 +117,7 @@ def _navigation() -> dict[str, Any]:
         "may_edit_collaboration": bool(held & policy_editors("authorizationPolicy")),
         "may_edit_access": bool(held & policy_editors("crossTenantAccessPolicy")),
         "may_edit_conditional_access": bool(held & policy_editors("conditionalAccessPolicies")),
+        "may_read_sign_ins": bool(held & {"Global Administrator", "Security Administrator", "User Administrator"}),
     }
 
 
@@ -133,6 +134,7 @@ def home() -> Response:
 
 
 from idp.admin import access as _access  # noqa: E402,F401  (registers the routes)
+from idp.admin import signins as _signins  # noqa: E402,F401
 from idp.admin import collaboration as _collaboration  # noqa: E402,F401
 from idp.admin import invite as _invite  # noqa: E402,F401
 from idp.admin import users as _users  # noqa: E402,F401
