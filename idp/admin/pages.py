@@ -134,7 +134,7 @@ def home() -> Response:
 
 
 from idp.admin import access as _access  # noqa: E402,F401  (registers the routes)
-from idp.admin import signins as _signins  # noqa: E402,F401
 from idp.admin import collaboration as _collaboration  # noqa: E402,F401
 from idp.admin import invite as _invite  # noqa: E402,F401
+from idp.admin import signins as _signins  # noqa: E402,F401
 from idp.admin import users as _users  # noqa: E402,F401
