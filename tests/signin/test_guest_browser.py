@@ -171,3 +171,53 @@ def test_guest_signs_in_to_the_demo_app_through_an_upstream_idp_in_chromium(  # 
     with database.sessionmaker() as s:
         [user] = users.find_users_by_email(s, contoso, "bob@partner.com")
         assert user.external_user_state == "Accepted"
+
+
+def test_admin_invites_on_the_admin_page_and_the_guest_redeems_in_chromium(  # type: ignore[no-untyped-def]
+    live: LiveServer, page, database: Database, smtp, artifacts: Path
+) -> None:
+    """Issue 5's journey: the admin page invites with mail, the mail reaches a real SMTP server, the guest opens
+    the link, signs in by email OTP, accepts "Review permissions" and lands on the redirect URL; the guest is then
+    Accepted and the ticket cannot be used again."""
+    from playwright.sync_api import expect
+
+    mailbox, settings = smtp
+    with database.transaction() as s:
+        demo = seed_demo(s, live.app.extensions["portico"].settings)
+    admin = next(t for t in demo["tenants"] if t["slug"] == "contoso")
+
+    page.goto(f"{live.issuer('contoso')}/admin/invite")
+    page.get_by_label("Email address").fill(admin["admin_email"])
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Password").fill(admin["admin_password"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Invite external user")).to_be_visible()
+    page.get_by_label("Email address").fill(GUEST)
+    page.get_by_label("Display name").fill("John")
+    page.get_by_label("Redirect URL").fill(REDIRECT)
+    page.get_by_label("Send invitation message").check()
+    page.get_by_role("button", name="Invite", exact=True).click()
+    expect(page.get_by_role("heading", name="Invitation created")).to_be_visible()
+    page.screenshot(path=str(artifacts / "admin-invited.png"))
+
+    deliver(database, settings)
+    [mail] = mailbox.to(GUEST)
+    assert mail["Subject"] == "Contoso Admin invited you to access applications within their organization"
+    link = redeem_link(mail)
+
+    guest = page.context.browser.new_context().new_page()  # the guest's own browser, without the admin's cookies
+    landed: list[str] = []
+    guest.route("https://wiki.example/**", lambda route: (landed.append(route.request.url),
+                                                          route.fulfill(status=200, body="Welcome to the wiki")))
+    guest.goto(link)
+    _email_otp(guest, database, mailbox, settings, artifacts, "admin-invite")
+    expect(guest.get_by_role("heading", name="Review permissions")).to_be_visible()
+    guest.get_by_role("button", name="Accept").click()
+    expect(guest.get_by_text("Welcome to the wiki")).to_be_visible()
+    assert landed == [REDIRECT]
+    with database.sessionmaker() as s:
+        contoso = tenants.get_tenant(s, "contoso")
+        [user] = users.find_users_by_email(s, contoso, GUEST)
+        assert user.external_user_state == "Accepted"
+    guest.goto(link)
+    expect(guest.get_by_role("alert")).to_contain_text("already been used")
