@@ -124,5 +124,4 @@ class State:
     (State(user_id=None), False),
 ])
 def test_step_applies_only_when_mfa_is_required_and_not_yet_done(state: State, expected: bool) -> None:
-    assert step.STEP.name == "mfa" and step.STEP.endpoint == "mfa.challenge"
-    assert step.STEP.applies(state) is expected
+    assert step.applies(state) is expected
