@@ -15,7 +15,8 @@ from flask.typing import ResponseReturnValue
 
 from idp import audit, signin_log
 from idp.directory.applications import find_application_by_client_id
-from idp.models import Tenant, User
+from idp.invitations.automatic import redeem_automatically
+from idp.models import Invitation, Tenant, User
 from idp.oidc import pending, store
 from idp.oidc.sso import set_cookie
 from idp.oidc.store import SSO_SESSION_LIFETIME
@@ -23,7 +24,7 @@ from idp.otp import DEFAULT_POLICY as OTP_POLICY
 from idp.otp import MAIL_IDENTITY_ISSUER
 from idp.runtime import request_db, runtime
 from idp.sign_in_policy import Credential, PolicyCheck, check_sign_in, record_check
-from idp.signin import context
+from idp.signin import context, guests
 from idp.signin.steps import Flow, register_step, registered_steps
 from idp.tenancy import current_tenant
 
@@ -203,7 +204,28 @@ class RedemptionConsentStep:
         return user is not None and user.external_user_state == "PendingAcceptance"
 
     def start(self, flow: Flow) -> ResponseReturnValue:
+        if self._redeemed_automatically(flow):
+            return complete_step(self.name)
         return redirect(url_for("journey.review"))
+
+    @staticmethod
+    def _redeemed_automatically(flow: Flow) -> bool:
+        """§5.6: a guest who signed in at a home tenant of this deployment whose outbound settings and this
+        tenant's inbound settings both allow automatic redemption skips the page and gets a notification mail."""
+        db, tenant, user = request_db(), current_tenant(), user_of(flow)
+        identity = flow.get("identity") or {}
+        if user is None or not flow.get("home_tenant_id") or not identity.get("issuer"):
+            return False
+        invitation = (db.get(Invitation, flow["invitation_id"]) if flow.get("invitation_id")
+                      else guests.pending_invitation(db, tenant, user))
+        if invitation is None or invitation.tenant_id != tenant.id or invitation.ticket_consumed_at is not None:
+            return False
+        redeemed = redeem_automatically(db, tenant, invitation, sign_in_type="federated", issuer=identity["issuer"],
+                                        issuer_assigned_id=identity.get("sub"),
+                                        application_url=invitation.invite_redirect_url or url_for(
+                                            "tenant_pages.landing", _external=True))
+        db.commit()
+        return redeemed is not None
 
 
 def init_steps(app: Flask) -> None:
