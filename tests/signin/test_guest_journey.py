@@ -22,6 +22,7 @@ from journey_support import (
     redeem_link,
     review,
     send_code,
+    sign_ins,
 )
 
 from idp import policy_store
@@ -247,6 +248,27 @@ def test_require_mfa_sends_the_guest_through_totp_enrolment_before_review(client
     review(client, REVIEW, "Accept")
     with database.sessionmaker() as s:
         assert s.query(SsoSession).one().amr == ["otp", "mfa"]
+    done, required = sign_ins(client, contoso, ISSUER)  # newest first
+    assert required["outcome"] == "interrupted" and required["status"]["errorCode"] == 50076
+    assert required["status"]["failureReason"].startswith("Multi-factor authentication required")
+    assert [p["displayName"] for p in required["appliedConditionalAccessPolicies"]] == ["MFA for guests"]
+    assert done["outcome"] == "success" and done["authenticationMethodsReferences"] == ["otp", "mfa"]
+    assert done["status"]["additionalDetails"].startswith("Multi-factor authentication completed")
+    assert {e["upstreamIdentityProvider"] for e in (done, required)} == {"mail"}
+    assert {e["ipAddress"] for e in (done, required)} == {"127.0.0.1"}
+
+
+def test_a_wrong_code_is_a_failed_sign_in_in_the_log(client: FlaskClient, database: Database, contoso: Tenant,
+                                                     smtp) -> None:  # type: ignore[no-untyped-def]
+    mailbox, settings = smtp
+    link = invite(database, contoso, GUEST, issuer=ISSUER, send=False)
+    client.get(path_of(link))
+    client.get("/contoso/signin/route")
+    send_code(client, OTP)
+    assert enter_code(client, OTP, "00000000").status_code == 400
+    [entry] = sign_ins(client, contoso, ISSUER)
+    assert entry["outcome"] == "failure" and entry["userId"] == guest(database, contoso).id
+    assert entry["upstreamIdentityProvider"] == "mail" and "not correct" in entry["status"]["failureReason"]
 
 
 def test_a_restart_between_send_and_verify_loses_nothing(client: FlaskClient, settings, database: Database,  # type: ignore[no-untyped-def]
