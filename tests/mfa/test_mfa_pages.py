@@ -1,5 +1,6 @@
-"""The MFA pages (``/{tenant}/mfa``) as the real journey's step (a member whose conditional access asks for MFA): enrolment with QR code, manual key and a ``Code`` field,
-recovery codes, later verification, replay refused, and the handoff contract."""
+"""The MFA pages (``/{tenant}/mfa``) as the real journey's step (a member whose conditional access asks for
+MFA): enrolment with QR code, manual key and a ``Code`` field, recovery codes, later verification, replay
+refused, and the handoff contract."""
 
 from __future__ import annotations
 
