@@ -19,17 +19,10 @@ from idp.directory import tenants, users
 from idp.models import SsoSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "signin"))
-from journey_support import code_in, deliver, invite  # noqa: E402
+from journey_support import MFA_FOR_GUESTS, code_in, deliver, invite  # noqa: E402
 
 pytestmark = pytest.mark.browser
 GUEST = "john@fabrikam.com"
-MFA_FOR_GUESTS = {
-    "displayName": "MFA for guests", "state": "enabled",
-    "conditions": {"users": {"includeGuestsOrExternalUsers": {"guestOrExternalUserTypes": "b2bCollaborationGuest",
-                                                              "externalTenants": {"membershipKind": "all"}}},
-                   "applications": {"includeApplications": ["All"]}},
-    "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
-}
 
 
 def test_guest_signs_in_by_email_otp_enrols_totp_and_lands_at_the_app(live: LiveServer, chromium,  # type: ignore[no-untyped-def]

@@ -22,6 +22,13 @@ from idp.tokens import issue_access_token
 
 SECRET = "test-secret-key-0123456789abcdef"
 REDIRECT = "https://wiki.example/welcome"
+MFA_FOR_GUESTS = {  # a conditional access policy requiring MFA for B2B guests
+    "displayName": "MFA for guests", "state": "enabled",
+    "conditions": {"users": {"includeGuestsOrExternalUsers": {"guestOrExternalUserTypes": "b2bCollaborationGuest",
+                                                              "externalTenants": {"membershipKind": "all"}}},
+                   "applications": {"includeApplications": ["All"]}},
+    "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
+}
 
 
 def invite(database: Database, tenant: Tenant, email: str, *, issuer: str, send: bool = True,

@@ -10,7 +10,7 @@ import pytest
 import requests
 from authlib_op import LoopbackOP, running_op
 from flask.testing import FlaskClient
-from journey_support import REDIRECT, csrf, invite, path_of, review
+from journey_support import MFA_FOR_GUESTS, REDIRECT, csrf, invite, path_of, review
 from smtp_capture import free_port
 
 from idp import policy_store
@@ -143,13 +143,6 @@ def test_an_unreachable_idp_ends_on_a_readable_page(client: FlaskClient, databas
     assert page.status_code == 502 and "Partner SSO cannot be reached" in page.text
 
 
-MFA_FOR_GUESTS = {
-    "displayName": "MFA for guests", "state": "enabled",
-    "conditions": {"users": {"includeGuestsOrExternalUsers": {"guestOrExternalUserTypes": "b2bCollaborationGuest",
-                                                              "externalTenants": {"membershipKind": "all"}}},
-                   "applications": {"includeApplications": ["All"]}},
-    "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
-}
 
 
 @pytest.mark.parametrize(("mfa_accepted", "next_page"), [(True, "/contoso/signin/review"), (False, "/contoso/mfa")])

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
 from journey_support import (
+    MFA_FOR_GUESTS,
     REDIRECT,
     code_in,
     csrf,
@@ -212,13 +213,6 @@ def test_cross_tenant_block_ends_on_a_page_naming_the_setting(client: FlaskClien
     assert guest(database, contoso).external_user_state == "PendingAcceptance"
 
 
-MFA_FOR_GUESTS = {
-    "displayName": "MFA for guests", "state": "enabled",
-    "conditions": {"users": {"includeGuestsOrExternalUsers": {"guestOrExternalUserTypes": "b2bCollaborationGuest",
-                                                              "externalTenants": {"membershipKind": "all"}}},
-                   "applications": {"includeApplications": ["All"]}},
-    "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
-}
 
 
 def _require_mfa(database: Database, tenant: Tenant) -> None:
