@@ -162,6 +162,18 @@ def finish(flow: Flow) -> ResponseReturnValue:
     return response
 
 
+def blocked(flow: Flow, user: User, check: PolicyCheck) -> ResponseReturnValue:
+    """End the flow on a page naming the refusal; audit event and sign-in log entry."""
+    audit.record(request_db(), tenant_id=current_tenant().id, actor=user.id, activity="Sign-in blocked",
+                 target_type="user", target_id=user.id, details={"reason": check.decision.message})
+    log_check(flow, user, check)
+    request_db().commit()
+    context.set_flow(None)
+    return error_page("Sign-in blocked by your organization's access policy",
+                      f"{check.decision.message}. Ask the administrator of {current_tenant().display_name} "
+                      "for access.", 403)
+
+
 # -- built-in steps -----------------------------------------------------------------------------------------
 class PolicyStep:
     """Cross-tenant access, then conditional access (§5.4). ``requireMfa`` hands over to the ``mfa`` step
@@ -179,14 +191,7 @@ class PolicyStep:
         check = policy_check(flow, user)
         decision = check.decision
         if decision.outcome == "block":
-            audit.record(request_db(), tenant_id=current_tenant().id, actor=user.id, activity="Sign-in blocked",
-                         target_type="user", target_id=user.id, details={"reason": decision.message})
-            log_check(flow, user, check)
-            request_db().commit()
-            context.set_flow(None)
-            return error_page("Sign-in blocked by your organization's access policy",
-                              f"{decision.message}. Ask the administrator of {current_tenant().display_name} "
-                              "for access.", 403)
+            return blocked(flow, user, check)
         if decision.outcome == "requireMfa":
             log_check(flow, user, check, reason=f"Multi-factor authentication required: {decision.message}")
             request_db().commit()

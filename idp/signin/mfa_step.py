@@ -15,7 +15,6 @@ from flask.typing import ResponseReturnValue
 from idp.mfa import step as handoff
 from idp.otp import MAIL_IDENTITY_ISSUER
 from idp.policy.authentication import SignInFacts, assess_sign_in
-from idp.runtime import request_db
 from idp.signin import context, engine
 from idp.signin.steps import Flow
 from idp.tenancy import current_tenant, tenant_blueprint
@@ -61,10 +60,5 @@ def done() -> ResponseReturnValue:
     flow = context.change_flow(mfa_completed=True, amr=list(amr))
     check = engine.policy_check(flow, user)
     if check.decision.outcome != "allow":  # e.g. a block added while the user enrolled
-        engine.log_check(flow, user, check)
-        request_db().commit()
-        context.set_flow(None)
-        return engine.error_page("Sign-in blocked by your organization's access policy",
-                                 f"{check.decision.message}. Ask the administrator of {tenant.display_name} "
-                                 "for access.", 403)
+        return engine.blocked(flow, user, check)
     return engine.complete_step(MfaJourneyStep.name)
