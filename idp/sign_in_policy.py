@@ -72,22 +72,40 @@ def _deployment_tenant(db: Session, issuer: str, base_url: str) -> Tenant | None
     return find_tenant(db, slug) if slug and "/" not in slug else None
 
 
-def origin_of(db: Session, tenant: Tenant, user: User, *, base_url: str) -> Origin | None:
-    """The user's home organization, or ``None`` for an internal user (see the module docstring)."""
+@dataclass(frozen=True)
+class Credential:
+    """The identity a journey just authenticated (``issuer``, ``subject``), before redemption binds it to the user;
+    ``home_tenant`` when the journey already resolved the issuer to a tenant of this deployment."""
+
+    issuer: str
+    subject: str | None = None
+    home_tenant: Tenant | None = None
+
+
+def _origin_of_identity(db: Session, tenant: Tenant, issuer: str, sub: str | None, home: Tenant | None) -> Origin:
+    if home is not None and home.id != tenant.id:
+        groups = _home_groups(db, home, sub) if sub else frozenset()
+        return Origin(issuer, home.id, home, Subject(sub, groups))
+    if issuer == MAIL_ISSUER:
+        return Origin(MAIL_ISSUER, None, None, Subject.unknown())
+    upstream = next((u for u in upstreams_for(db, tenant) if u.identity_issuer == issuer), None)
+    if upstream is not None and not upstream.is_enterprise:  # social: no organization
+        return Origin(issuer, None, None, Subject(sub))
+    return Origin(issuer, issuer, None, Subject(sub))
+
+
+def origin_of(db: Session, tenant: Tenant, user: User, *, base_url: str,
+              credential: Credential | None = None) -> Origin | None:
+    """The user's home organization, or ``None`` for an internal user (see the module docstring). The identity
+    the sign-in used (``credential``) wins over the identities bound to the user (a pending guest has none yet)."""
+    if credential is not None and credential.issuer:
+        home = credential.home_tenant or _deployment_tenant(db, credential.issuer, base_url)
+        return _origin_of_identity(db, tenant, credential.issuer, credential.subject, home)
     federated = [i for i in user.identities if i.sign_in_type == "federated"]
     if federated:
         identity = federated[0]
         home = _deployment_tenant(db, identity.issuer, base_url)
-        if home is not None and home.id != tenant.id:
-            sub = identity.issuer_assigned_id
-            groups = _home_groups(db, home, sub) if sub else frozenset()
-            return Origin(identity.issuer, home.id, home, Subject(sub, groups))
-        if identity.issuer == MAIL_ISSUER:
-            return Origin(MAIL_ISSUER, None, None, Subject.unknown())
-        upstream = next((u for u in upstreams_for(db, tenant) if u.identity_issuer == identity.issuer), None)
-        if upstream is not None and not upstream.is_enterprise:  # social: no organization
-            return Origin(identity.issuer, None, None, Subject(identity.issuer_assigned_id))
-        return Origin(identity.issuer, identity.issuer, None, Subject(identity.issuer_assigned_id))
+        return _origin_of_identity(db, tenant, identity.issuer, identity.issuer_assigned_id, home)
     if user.is_guest and user.mail:
         home = policy_store.home_tenant_of(db, user.mail)
         if home is not None and home.id != tenant.id:
@@ -104,10 +122,12 @@ def check_sign_in(
     base_url: str,
     upstream_amr: Iterable[str] = (),
     mfa_completed: bool = False,
+    credential: Credential | None = None,
 ) -> PolicyCheck:
     """Cross-tenant access (resource inbound and, for a home tenant on this deployment, home outbound), then
-    conditional access, for ``user`` signing in to the application with client id ``application_id``."""
-    origin = origin_of(db, tenant, user, base_url=base_url)
+    conditional access, for ``user`` signing in to the application with client id ``application_id``.
+    ``credential``: the identity this sign-in authenticated with (the journey knows it before it is bound)."""
+    origin = origin_of(db, tenant, user, base_url=base_url, credential=credential)
     user_groups = frozenset(db.scalars(
         scoped(GroupMember, tenant.id).where(GroupMember.user_id == user.id).with_only_columns(GroupMember.group_id)
     ))

@@ -1,6 +1,7 @@
 """The ``"mfa"`` step of the browser sign-in journey (for guests and members alike).
 
-Contract with the journey (``idp.signin``):
+The handoff between the journey and the MFA pages; :mod:`idp.signin.mfa_step` adapts it to the journey's
+``Step`` protocol (registered after ``policy``). The handoff:
 
 1. After the *policy* step the journey knows whether conditional access asks for MFA that no trusted claim
    satisfies (``sign_in_decision(...).outcome == "requireMfa"``; an upstream ``amr`` ``mfa`` counts only with
@@ -25,7 +26,6 @@ the user the journey named, and only after the journey's server side started the
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -46,22 +46,10 @@ class MfaStepState(Protocol):
     mfa_completed: bool
 
 
-@dataclass(frozen=True)
-class JourneyStep:
-    """What the journey's step registry needs: a name, whether the step applies, and where to send the browser."""
-
-    name: str
-    applies: Any  # Callable[[MfaStepState], bool]
-    endpoint: str
-
-
 def applies(state: MfaStepState) -> bool:
     """MFA is asked for when conditional access requires it, a first factor named the user, and no second factor
     (Portico's own, or a trusted upstream one) satisfied it yet."""
     return state.user_id is not None and state.mfa_required and not state.mfa_completed
-
-
-STEP = JourneyStep(STEP_NAME, applies, ENDPOINT)
 
 
 def is_local_path(url: str) -> bool:

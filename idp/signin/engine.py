@@ -10,23 +10,23 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from idp import audit
+from idp import audit, signin_log
 from idp.directory.applications import find_application_by_client_id
-from idp.models import User
+from idp.invitations.automatic import redeem_automatically
+from idp.models import Invitation, Tenant, User
 from idp.oidc import pending, store
 from idp.oidc.sso import set_cookie
 from idp.oidc.store import SSO_SESSION_LIFETIME
 from idp.otp import DEFAULT_POLICY as OTP_POLICY
 from idp.otp import MAIL_IDENTITY_ISSUER
-from idp.runtime import request_db
+from idp.runtime import request_db, runtime
+from idp.sign_in_policy import Credential, PolicyCheck, check_sign_in, record_check
 from idp.signin import context, guests
-from idp.signin.steps import Flow, has_step, register_step, registered_steps
+from idp.signin.steps import Flow, register_step, registered_steps
 from idp.tenancy import current_tenant
-
-MFA_STEP = "mfa"
 
 
 def error_page(title: str, message: str, status: int = 400) -> tuple[str, int]:
@@ -54,11 +54,47 @@ def user_of(flow: Flow) -> User | None:
     return request_db().get(User, user_id) if user_id else None
 
 
-def application_id_of(flow: Flow) -> str:
-    waiting = pending.load(flow.get("request_id"))
+def client_of(request_id: str | None) -> tuple[str, str | None]:
+    """The client id and display name of the application the waiting authorization request is for (``""`` when
+    the journey started from a redeem link or the login page)."""
+    waiting = pending.load(request_id)
     client_id = ((waiting or {}).get("params") or {}).get("client_id", [""])[0]
     app = find_application_by_client_id(request_db(), current_tenant(), client_id) if client_id else None
-    return app.id if app is not None else ""
+    return client_id, app.display_name if app is not None else None
+
+
+def credential_of(flow: Flow) -> Credential | None:
+    """The identity the route authenticated (``None`` for a member's password)."""
+    identity = flow.get("identity") or {}
+    if not identity.get("issuer"):
+        return None
+    home = request_db().get(Tenant, flow["home_tenant_id"]) if flow.get("home_tenant_id") else None
+    return Credential(identity["issuer"], identity.get("sub"), home)
+
+
+def policy_check(flow: Flow, user: User) -> PolicyCheck:
+    """§5.4 for this sign-in (:func:`idp.sign_in_policy.check_sign_in`, the one policy check of Portico)."""
+    return check_sign_in(request_db(), current_tenant(), user, client_of(flow.get("request_id"))[0],
+                         base_url=runtime().settings.base_url, upstream_amr=flow.get("upstream_amr") or (),
+                         mfa_completed=bool(flow.get("mfa_completed")), credential=credential_of(flow))
+
+
+def log_check(flow: Flow, user: User, check: PolicyCheck, *, outcome: signin_log.Outcome | None = None,
+              reason: str | None = None) -> None:
+    """The sign-in log entry of this attempt (in the request's transaction; the caller commits)."""
+    client_id, name = client_of(flow.get("request_id"))
+    record_check(request_db(), current_tenant(), user, check, client_id=client_id, app_display_name=name,
+                 client_ip=request.remote_addr, amr=flow.get("amr") or (), outcome=outcome, reason=reason)
+
+
+def log_failure(reason: str, *, user: User | None = None, typed_name: str | None = None,
+                request_id: str | None = None, upstream_idp: str | None = None) -> None:
+    """A refused attempt before any policy ran (wrong password or code, an upstream identity not invited)."""
+    client_id, name = client_of(request_id)
+    signin_log.record_sign_in(request_db(), current_tenant(), outcome="failure", reason=reason, user=user,
+                              user_principal_name=typed_name, client_id=client_id or None, app_display_name=name,
+                              upstream_idp=upstream_idp, client_ip=request.remote_addr)
+    request_db().commit()
 
 
 def authenticated(user: User, *, amr: list[str], identity: dict[str, str],
@@ -66,7 +102,8 @@ def authenticated(user: User, *, amr: list[str], identity: dict[str, str],
     """A route proved who this is: remember it and walk the steps."""
     flow = context.flow()
     flow.update(user_id=user.id, amr=amr, identity=identity, home_tenant_id=home_tenant_id,
-                upstream_amr=upstream_amr or [], auth_time=int(time.time()), done=[])
+                upstream_amr=upstream_amr or [], auth_time=int(time.time()), done=[], mfa_required=False,
+                mfa_completed=False)
     context.set_flow(flow)
     return advance()
 
@@ -108,6 +145,10 @@ def finish(flow: Flow) -> ResponseReturnValue:
                                     auth_time=int(flow.get("auth_time") or 0) or int(time.time()))
     audit.record(db, tenant_id=tenant.id, actor=user.id, activity="Sign-in", target_type="user", target_id=user.id,
                  details={"method": home_issuer or "password", "amr": amr})
+    check = policy_check(flow, user)
+    log_check(flow, user, check, outcome="success",
+              reason=("Multi-factor authentication completed; " if flow.get("mfa_completed") else "")
+              + check.decision.message)
     db.commit()
     context.set_flow(None)
     if flow.get("return_to"):
@@ -121,9 +162,22 @@ def finish(flow: Flow) -> ResponseReturnValue:
     return response
 
 
+def blocked(flow: Flow, user: User, check: PolicyCheck) -> ResponseReturnValue:
+    """End the flow on a page naming the refusal; audit event and sign-in log entry."""
+    audit.record(request_db(), tenant_id=current_tenant().id, actor=user.id, activity="Sign-in blocked",
+                 target_type="user", target_id=user.id, details={"reason": check.decision.message})
+    log_check(flow, user, check)
+    request_db().commit()
+    context.set_flow(None)
+    return error_page("Sign-in blocked by your organization's access policy",
+                      f"{check.decision.message}. Ask the administrator of {current_tenant().display_name} "
+                      "for access.", 403)
+
+
 # -- built-in steps -----------------------------------------------------------------------------------------
 class PolicyStep:
-    """Cross-tenant access, then conditional access (§5.4). ``requireMfa`` hands over to the ``mfa`` step."""
+    """Cross-tenant access, then conditional access (§5.4). ``requireMfa`` hands over to the ``mfa`` step
+    (:mod:`idp.signin.mfa_step`)."""
 
     name = "policy"
 
@@ -134,23 +188,13 @@ class PolicyStep:
         user = user_of(flow)
         if user is None:
             return expired_page()
-        verdict = guests.policy_verdict(request_db(), current_tenant(), user, application_id=application_id_of(flow),
-                                        home_tenant_id=flow.get("home_tenant_id"),
-                                        upstream_amr=frozenset(flow.get("upstream_amr") or []))
-        if verdict.outcome == "block":
-            audit.record(request_db(), tenant_id=current_tenant().id, actor=user.id, activity="Sign-in blocked",
-                         target_type="user", target_id=user.id, details={"reason": verdict.message})
+        check = policy_check(flow, user)
+        decision = check.decision
+        if decision.outcome == "block":
+            return blocked(flow, user, check)
+        if decision.outcome == "requireMfa":
+            log_check(flow, user, check, reason=f"Multi-factor authentication required: {decision.message}")
             request_db().commit()
-            context.set_flow(None)
-            return error_page("Sign-in blocked by your organization's access policy",
-                              f"{verdict.message}. Ask the administrator of {current_tenant().display_name} "
-                              "for access.", 403)
-        if verdict.outcome == "requireMfa":
-            if not has_step(MFA_STEP):
-                context.set_flow(None)
-                return error_page("Multi-factor authentication is required",
-                                  f"{verdict.message}. Multi-factor authentication is not set up in this "
-                                  "deployment yet, so this sign-in cannot continue. Ask the administrator.", 403)
             return complete_step(self.name, mfa_required=True)
         return complete_step(self.name)
 
@@ -165,7 +209,28 @@ class RedemptionConsentStep:
         return user is not None and user.external_user_state == "PendingAcceptance"
 
     def start(self, flow: Flow) -> ResponseReturnValue:
+        if self._redeemed_automatically(flow):
+            return complete_step(self.name)
         return redirect(url_for("journey.review"))
+
+    @staticmethod
+    def _redeemed_automatically(flow: Flow) -> bool:
+        """§5.6: a guest who signed in at a home tenant of this deployment whose outbound settings and this
+        tenant's inbound settings both allow automatic redemption skips the page and gets a notification mail."""
+        db, tenant, user = request_db(), current_tenant(), user_of(flow)
+        identity = flow.get("identity") or {}
+        if user is None or not flow.get("home_tenant_id") or not identity.get("issuer"):
+            return False
+        invitation = (db.get(Invitation, flow["invitation_id"]) if flow.get("invitation_id")
+                      else guests.pending_invitation(db, tenant, user))
+        if invitation is None or invitation.tenant_id != tenant.id or invitation.ticket_consumed_at is not None:
+            return False
+        redeemed = redeem_automatically(db, tenant, invitation, sign_in_type="federated", issuer=identity["issuer"],
+                                        issuer_assigned_id=identity.get("sub"),
+                                        application_url=invitation.invite_redirect_url or url_for(
+                                            "tenant_pages.landing", _external=True))
+        db.commit()
+        return redeemed is not None
 
 
 def init_steps(app: Flask) -> None:

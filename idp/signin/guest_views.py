@@ -23,8 +23,8 @@ from idp.oidc import pending
 from idp.policy.home_realm import RouteKind
 from idp.policy.linking import LinkOutcome
 from idp.runtime import request_db, runtime
-from idp.signin import context, engine, guests, home_tenant
-from idp.signin.steps import SignInRoute, register_route
+from idp.signin import context, engine, guests, home_tenant, mfa_step
+from idp.signin.steps import SignInRoute, register_route, register_step
 from idp.tenancy import current_tenant, issuer, tenant_blueprint
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,9 @@ def upstream_callback() -> ResponseReturnValue:
     user = _upstream_user(identity, flow)
     if isinstance(user, str):
         log.info("upstream identity %s/%s refused: %s", identity.issuer, identity.subject, user)
+        engine.log_failure(user, user=db.get(User, flow["guest_id"]) if flow.get("guest_id") else None,
+                           typed_name=flow.get("email"), request_id=flow.get("request_id"),
+                           upstream_idp=identity.issuer)
         return engine.error_page(f"You cannot sign in to {tenant.display_name} with this account",
                                  f"{user} Ask someone in {tenant.display_name} to invite you, or sign in with the "
                                  "account you were invited with.", 403)
@@ -227,6 +230,8 @@ def email_otp() -> ResponseReturnValue:
                 return engine.authenticated(user, amr=["otp"],
                                             identity={"issuer": otp.MAIL_IDENTITY_ISSUER, "sub": check.email})
             error, status = check.message, 400
+            engine.log_failure(check.message, user=db.get(User, flow["guest_id"]), request_id=flow.get("request_id"),
+                               upstream_idp=otp.MAIL_IDENTITY_ISSUER)
     return render_template("signin/otp.html", tenant=tenant, email=flow["email"], sent=sent, send_form=send_form,
                            verify_form=verify_form, message=message, error=error), status
 
@@ -305,3 +310,5 @@ def init_guest_journey(app: Flask) -> None:
     register_route(app, SignInRoute(GUEST_ROUTE, lambda db, tenant, email: not guests.is_member_address(
         db, tenant, email), "journey.route"))
     engine.init_steps(app)
+    register_step(app, mfa_step.MfaJourneyStep(), after="policy")
+    app.register_blueprint(mfa_step.blueprint)

@@ -73,6 +73,7 @@ def login() -> ResponseReturnValue:
                          return_to=safe_return_path(form.return_to.data, tenant))
                 return engine.authenticated(user, amr=["pwd"], identity={})
             error = "The email address or password is incorrect."
+            engine.log_failure(error, typed_name=form.email.data[:320], request_id=request_id if waiting else None)
         elif not form.next.data:
             form.password.errors = ["Enter your password."]
     elif request.method == "POST" and form.email.data and not form.email.errors:

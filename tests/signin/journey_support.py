@@ -17,9 +17,18 @@ from idp.invitations import service
 from idp.invitations.model import InvitationRequest, Inviter
 from idp.mail import SmtpTransport, deliver_due
 from idp.models import Tenant
+from idp.runtime import runtime
+from idp.tokens import issue_access_token
 
 SECRET = "test-secret-key-0123456789abcdef"
 REDIRECT = "https://wiki.example/welcome"
+MFA_FOR_GUESTS = {  # a conditional access policy requiring MFA for B2B guests
+    "displayName": "MFA for guests", "state": "enabled",
+    "conditions": {"users": {"includeGuestsOrExternalUsers": {"guestOrExternalUserTypes": "b2bCollaborationGuest",
+                                                              "externalTenants": {"membershipKind": "all"}}},
+                   "applications": {"includeApplications": ["All"]}},
+    "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
+}
 
 
 def invite(database: Database, tenant: Tenant, email: str, *, issuer: str, send: bool = True,
@@ -81,3 +90,13 @@ def review(client: FlaskClient, path: str, button: str = "Accept") -> Any:
     assert page.status_code == 200, page.text
     assert "Review permissions" in page.text
     return client.post(path, data={"csrf_token": csrf(page.text), button.lower(): button})
+
+
+def sign_ins(client: FlaskClient, tenant: Tenant, issuer: str) -> list[dict[str, Any]]:
+    """The tenant's sign-in log, newest first, read through ``GET {issuer}/api/v1/auditLogs/signIns``."""
+    token, _ = issue_access_token(runtime(client.application).keys, issuer=issuer, tenant_id=tenant.id,
+                                  subject="auditor", client_id="auditor", audience=issuer,
+                                  scopes=("AuditLog.Read.All",))
+    response = client.get(f"/{tenant.slug}/api/v1/auditLogs/signIns", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    return list(response.json["value"])

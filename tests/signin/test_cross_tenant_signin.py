@@ -11,11 +11,15 @@ from urllib.parse import urljoin
 import pytest
 import requests
 from journey_support import REDIRECT, csrf, invite, path_of
+from sqlalchemy import select
 
 from idp import policy_store
 from idp.db import Database
 from idp.directory import applications, users
-from idp.models import IdentityProvider, Tenant, User
+from idp.invitations import automatic
+from idp.models import IdentityProvider, OutboxMessage, Tenant, User
+from idp.runtime import runtime
+from idp.tokens import issue_access_token
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "oidc"))
 from oidc_support import LiveServer  # noqa: E402
@@ -90,3 +94,52 @@ def test_home_tenant_outbound_block_ends_on_a_page_naming_the_setting(live: Live
     refused = sign_in_at_fabrikam(requests.Session(), live, link)
     assert refused.status_code == 403 and "b2bCollaborationOutbound" in refused.text
     assert path_of(refused.url).startswith("/contoso/signin/callback")
+
+
+def sign_ins(live: LiveServer, tenant: Tenant) -> list[dict]:
+    """``GET {issuer}/api/v1/auditLogs/signIns`` with an ``AuditLog.Read.All`` token of that tenant."""
+    issuer = live.issuer(tenant.slug)
+    token, _ = issue_access_token(runtime(live.app).keys, issuer=issuer, tenant_id=tenant.id, subject="auditor",
+                                  client_id="auditor", audience=issuer, scopes=("AuditLog.Read.All",))
+    response = requests.get(f"{issuer}/api/v1/auditLogs/signIns", headers={"Authorization": f"Bearer {token}"},
+                            timeout=10)
+    assert response.status_code == 200, response.text
+    return list(response.json()["value"])
+
+
+def test_automatic_redemption_skips_review_permissions_and_mails_a_notice(live: LiveServer, database: Database,
+                                                                          contoso: Tenant, fabrikam: Tenant) -> None:
+    with database.transaction() as s:
+        users.create_member(s, fabrikam, JOHN, password=PASSWORD)
+        policy_store.create_cross_tenant_partner(s, contoso, {
+            "tenantId": fabrikam.id, "automaticUserConsentSettings": {"inboundAllowed": True}}, roles=None,
+            actor="admin")
+        policy_store.create_cross_tenant_partner(s, fabrikam, {
+            "tenantId": contoso.id, "automaticUserConsentSettings": {"outboundAllowed": True}}, roles=None,
+            actor="admin")
+    link = invite(database, contoso, JOHN, issuer=live.issuer("contoso"), send=False)
+    landed = sign_in_at_fabrikam(requests.Session(), live, link)
+    assert landed.status_code == 302 and landed.headers["Location"] == REDIRECT  # no "Review permissions"
+    with database.sessionmaker() as s:
+        [guest] = users.find_users_by_email(s, contoso, JOHN)
+        assert guest.external_user_state == "Accepted"
+        [notice] = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == automatic.NOTIFICATION_KIND))
+        assert notice.to_address == JOHN and "Contoso" in notice.subject
+    [entry] = [e for e in sign_ins(live, contoso) if e["userId"] == guest.id]
+    assert entry["outcome"] == "success" and entry["homeTenantId"] == fabrikam.id
+    assert entry["upstreamIdentityProvider"] == live.issuer("fabrikam") and entry["ipAddress"] == "127.0.0.1"
+    assert [e["outcome"] for e in sign_ins(live, fabrikam)] == ["success"]  # John's sign-in at home is logged too
+
+
+def test_without_fabrikam_outbound_consent_review_permissions_stays(live: LiveServer, database: Database,
+                                                                     contoso: Tenant, fabrikam: Tenant) -> None:
+    with database.transaction() as s:
+        users.create_member(s, fabrikam, JOHN, password=PASSWORD)
+        policy_store.create_cross_tenant_partner(s, contoso, {
+            "tenantId": fabrikam.id, "automaticUserConsentSettings": {"inboundAllowed": True}}, roles=None,
+            actor="admin")
+    link = invite(database, contoso, JOHN, issuer=live.issuer("contoso"), send=False)
+    review = sign_in_at_fabrikam(requests.Session(), live, link)
+    assert review.status_code == 200 and "Review permissions" in review.text
+    with database.sessionmaker() as s:
+        assert s.scalars(select(OutboxMessage).where(OutboxMessage.kind == automatic.NOTIFICATION_KIND)).all() == []

@@ -10,14 +10,15 @@ import pytest
 import requests
 from authlib_op import LoopbackOP, running_op
 from flask.testing import FlaskClient
-from journey_support import REDIRECT, csrf, invite, path_of, review
+from journey_support import MFA_FOR_GUESTS, REDIRECT, csrf, invite, path_of, review
 from smtp_capture import free_port
 
+from idp import policy_store
 from idp.db import Database
 from idp.directory import users
 from idp.federation import service as federation
 from idp.federation.service import ProviderInput
-from idp.models import Tenant, User
+from idp.models import SsoSession, Tenant, User
 
 ISSUER = "http://127.0.0.1:5000/contoso"
 CALLBACK = f"{ISSUER}/signin/callback"
@@ -140,3 +141,25 @@ def test_an_unreachable_idp_ends_on_a_readable_page(client: FlaskClient, databas
     _start_jit(client)
     page = client.get("/contoso/signin/route")
     assert page.status_code == 502 and "Partner SSO cannot be reached" in page.text
+
+
+
+
+@pytest.mark.parametrize(("mfa_accepted", "next_page"), [(True, "/contoso/signin/review"), (False, "/contoso/mfa")])
+def test_upstream_mfa_satisfies_require_mfa_only_with_inbound_trust(
+        client: FlaskClient, database: Database, contoso: Tenant, op: LoopbackOP, mfa_accepted: bool,
+        next_page: str) -> None:
+    add_provider(database, contoso, op.issuer)  # the OP reports amr ["pwd", "mfa"]
+    with database.transaction() as s:
+        policy_store.create_conditional_access(s, contoso, MFA_FOR_GUESTS, roles=None, actor="admin",
+                                               now_iso="2026-01-01T00:00:00Z")
+        policy_store.create_cross_tenant_partner(s, contoso, {
+            "tenantId": op.issuer, "inboundTrust": {"isMfaAccepted": mfa_accepted}}, roles=None, actor="admin")
+    link = invite(database, contoso, BOB, issuer=ISSUER, send=False)
+    client.get(path_of(link))
+    back = to_upstream_and_back(client)
+    assert back.headers["Location"].endswith(next_page)
+    if mfa_accepted:
+        review(client, "/contoso/signin/review")
+        with database.sessionmaker() as s:
+            assert s.query(SsoSession).one().amr == ["pwd", "mfa"]

@@ -4,12 +4,15 @@ refuse (not invited, OTP turned off, blocked by cross-tenant access, MFA require
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
 from journey_support import (
+    MFA_FOR_GUESTS,
     REDIRECT,
     code_in,
     csrf,
@@ -20,6 +23,7 @@ from journey_support import (
     redeem_link,
     review,
     send_code,
+    sign_ins,
 )
 
 from idp import policy_store
@@ -27,9 +31,7 @@ from idp.db import Database, utcnow
 from idp.directory import applications, users
 from idp.models import Invitation, SsoSession, Tenant, User
 from idp.runtime import runtime
-from idp.signin import engine
 from idp.signin.context import COOKIE_NAME
-from idp.signin.steps import register_step
 
 ISSUER = "http://127.0.0.1:5000/contoso"
 GUEST = "john@fabrikam.com"
@@ -211,13 +213,6 @@ def test_cross_tenant_block_ends_on_a_page_naming_the_setting(client: FlaskClien
     assert guest(database, contoso).external_user_state == "PendingAcceptance"
 
 
-MFA_FOR_GUESTS = {
-    "displayName": "MFA for guests", "state": "enabled",
-    "conditions": {"users": {"includeGuestsOrExternalUsers": {"guestOrExternalUserTypes": "b2bCollaborationGuest",
-                                                              "externalTenants": {"membershipKind": "all"}}},
-                   "applications": {"includeApplications": ["All"]}},
-    "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
-}
 
 
 def _require_mfa(database: Database, tenant: Tenant) -> None:
@@ -226,48 +221,48 @@ def _require_mfa(database: Database, tenant: Tenant) -> None:
                                                now_iso="2026-01-01T00:00:00Z")
 
 
-def test_require_mfa_without_an_mfa_step_ends_on_a_readable_page(client: FlaskClient, database: Database,
-                                                                 contoso: Tenant, smtp) -> None:  # type: ignore[no-untyped-def]
+def test_require_mfa_sends_the_guest_through_totp_enrolment_before_review(client: FlaskClient, database: Database,
+                                                                          contoso: Tenant, smtp) -> None:  # type: ignore[no-untyped-def]
     mailbox, settings = smtp
-    link = invite(database, contoso, GUEST, issuer=ISSUER, send=False)
-    _require_mfa(database, contoso)
-    client.get(path_of(link))
-    client.get("/contoso/signin/route")
-    page = sign_in_by_otp(client, mailbox, settings, database)
-    assert page.status_code == 403 and "Multi-factor authentication is required" in page.text
-
-
-class RecordingMfaStep:
-    """A stand-in second factor registered through the public seam, as ``idp/mfa/`` will be."""
-
-    name = "mfa"
-
-    def __init__(self) -> None:
-        self.started: list[str] = []
-
-    def is_needed(self, flow: dict) -> bool:
-        return bool(flow.get("mfa_required"))
-
-    def start(self, flow: dict):  # type: ignore[no-untyped-def]
-        self.started.append(flow["user_id"])
-        return engine.complete_step(self.name, amr=[*flow["amr"], "mfa"])
-
-
-def test_require_mfa_hands_over_to_a_registered_mfa_step_before_review(app: Flask, client: FlaskClient,
-                                                                       database: Database, contoso: Tenant,
-                                                                       smtp) -> None:  # type: ignore[no-untyped-def]
-    mailbox, settings = smtp
-    step = RecordingMfaStep()
-    register_step(app, step, after="policy")
     link = invite(database, contoso, GUEST, issuer=ISSUER, send=False)
     _require_mfa(database, contoso)
     client.get(path_of(link))
     client.get("/contoso/signin/route")
     verified = sign_in_by_otp(client, mailbox, settings, database)
-    assert verified.headers["Location"].endswith(REVIEW) and step.started == [guest(database, contoso).id]
+    assert verified.headers["Location"] == "/contoso/mfa"
+    assert client.get("/contoso/mfa").headers["Location"] == "/contoso/mfa/enrol"
+    assert client.get("/contoso/signin/mfa/done").status_code == 400  # no second factor yet: no way around it
+    page = client.get("/contoso/mfa/enrol")
+    key = re.search(r'id="manual-key"[^>]*>([A-Z2-7 ]+)</code>', page.text)
+    assert key is not None
+    codes = client.post("/contoso/mfa/enrol", data={"csrf_token": csrf(page.text),
+                                                    "code": pyotp.TOTP(key.group(1).replace(" ", "")).now()})
+    assert codes.status_code == 200 and 'href="/contoso/signin/mfa/done"' in codes.text
+    assert client.get("/contoso/signin/mfa/done").headers["Location"].endswith(REVIEW)
     review(client, REVIEW, "Accept")
     with database.sessionmaker() as s:
         assert s.query(SsoSession).one().amr == ["otp", "mfa"]
+    done, required = sign_ins(client, contoso, ISSUER)  # newest first
+    assert required["outcome"] == "interrupted" and required["status"]["errorCode"] == 50076
+    assert required["status"]["failureReason"].startswith("Multi-factor authentication required")
+    assert [p["displayName"] for p in required["appliedConditionalAccessPolicies"]] == ["MFA for guests"]
+    assert done["outcome"] == "success" and done["authenticationMethodsReferences"] == ["otp", "mfa"]
+    assert done["status"]["additionalDetails"].startswith("Multi-factor authentication completed")
+    assert {e["upstreamIdentityProvider"] for e in (done, required)} == {"mail"}
+    assert {e["ipAddress"] for e in (done, required)} == {"127.0.0.1"}
+
+
+def test_a_wrong_code_is_a_failed_sign_in_in_the_log(client: FlaskClient, database: Database, contoso: Tenant,
+                                                     smtp) -> None:  # type: ignore[no-untyped-def]
+    mailbox, settings = smtp
+    link = invite(database, contoso, GUEST, issuer=ISSUER, send=False)
+    client.get(path_of(link))
+    client.get("/contoso/signin/route")
+    send_code(client, OTP)
+    assert enter_code(client, OTP, "00000000").status_code == 400
+    [entry] = sign_ins(client, contoso, ISSUER)
+    assert entry["outcome"] == "failure" and entry["userId"] == guest(database, contoso).id
+    assert entry["upstreamIdentityProvider"] == "mail" and "not correct" in entry["status"]["failureReason"]
 
 
 def test_a_restart_between_send_and_verify_loses_nothing(client: FlaskClient, settings, database: Database,  # type: ignore[no-untyped-def]

@@ -20,11 +20,11 @@ class Named:
 
 
 def test_built_in_order_and_insertion(app: Flask) -> None:
-    assert [s.name for s in registered_steps(app)] == ["policy", "consent"]
-    register_step(app, Named("mfa"), after="policy")
-    register_step(app, Named("terms"), before="consent")
+    assert [s.name for s in registered_steps(app)] == ["policy", "mfa", "consent"]
+    register_step(app, Named("terms"), after="mfa")
+    register_step(app, Named("checks"), before="terms")
     register_step(app, Named("audit"))
-    assert [s.name for s in registered_steps(app)] == ["policy", "mfa", "terms", "consent", "audit"]
+    assert [s.name for s in registered_steps(app)] == ["policy", "mfa", "checks", "terms", "consent", "audit"]
     assert all(isinstance(s, Step) for s in registered_steps(app))
 
 
