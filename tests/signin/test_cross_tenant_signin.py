@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
-from journey_support import REDIRECT, csrf, invite, path_of
+from journey_support import MFA_FOR_GUESTS, REDIRECT, csrf, invite, path_of
 from sqlalchemy import select
 
 from idp import policy_store
@@ -143,3 +143,53 @@ def test_without_fabrikam_outbound_consent_review_permissions_stays(live: LiveSe
     assert review.status_code == 200 and "Review permissions" in review.text
     with database.sessionmaker() as s:
         assert s.scalars(select(OutboxMessage).where(OutboxMessage.kind == automatic.NOTIFICATION_KIND)).all() == []
+
+
+MFA_FOR_EVERYONE = {
+    "displayName": "MFA for everyone", "state": "enabled",
+    "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}},
+    "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
+}
+
+
+def enrol_totp(browser: requests.Session, page: requests.Response, base: str) -> requests.Response:
+    """On an MFA enrolment page: read the manual key, confirm a code, continue the journey."""
+    import re
+
+    import pyotp
+
+    key = re.search(r'id="manual-key"[^>]*>([A-Z2-7 ]+)</code>', page.text)
+    assert key, page.text
+    confirmed = browser.post(page.url, data={"csrf_token": csrf(page.text),
+                                             "code": pyotp.TOTP(key.group(1).replace(" ", "")).now()}, timeout=10)
+    assert confirmed.status_code == 200, confirmed.text
+    done = re.search(r'href="(/[a-z]+/signin/mfa/done)"', confirmed.text)
+    assert done, confirmed.text
+    return follow(browser, urljoin(page.url, done.group(1)), base)
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["isMfaAccepted", "no-trust"])
+def test_mfa_done_at_fabrikam_counts_at_contoso_only_with_inbound_trust(
+    live: LiveServer, database: Database, contoso: Tenant, fabrikam: Tenant, trusted: bool
+) -> None:
+    """Issue 7: a fabrikam user who did MFA at home skips contoso's MFA when contoso trusts fabrikam's MFA claims;
+    without the trust, contoso asks for its own second factor."""
+    with database.transaction() as s:
+        users.create_member(s, fabrikam, JOHN, password=PASSWORD)
+        policy_store.create_conditional_access(s, fabrikam, MFA_FOR_EVERYONE, roles=None, actor="admin",
+                                               now_iso="2026-11-27T00:00:00Z")
+        policy_store.create_conditional_access(s, contoso, MFA_FOR_GUESTS, roles=None, actor="admin",
+                                               now_iso="2026-11-27T00:00:00Z")
+        policy_store.create_cross_tenant_partner(s, contoso, {
+            "tenantId": fabrikam.id, "inboundTrust": {"isMfaAccepted": trusted}}, roles=None, actor="admin")
+    link = invite(database, contoso, JOHN, issuer=live.issuer("contoso"), send=False)
+    browser = requests.Session()
+    at_home = sign_in_at_fabrikam(browser, live, link)
+    assert path_of(at_home.url).startswith("/fabrikam/mfa"), at_home.url  # fabrikam's own MFA first
+    back_at_contoso = enrol_totp(browser, at_home, live.base_url)
+    if trusted:
+        assert "Review permissions" in back_at_contoso.text, back_at_contoso.url
+    else:
+        assert path_of(back_at_contoso.url).startswith("/contoso/mfa"), back_at_contoso.url
+        review = enrol_totp(browser, back_at_contoso, live.base_url)
+        assert "Review permissions" in review.text, review.url
