@@ -22,6 +22,8 @@ from idp.keys import KeyStore
 from idp.models import Tenant
 
 SUFFIX = "portico.example"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
 
 
 def _reset_postgres(url: str) -> None:
@@ -153,3 +155,35 @@ def fabrikam(database: Database) -> Tenant:
     with database.transaction() as s:
         return tenants.create_tenant(s, "fabrikam", "Fabrikam", domain_suffix=SUFFIX,
                                      verified_domains=["fabrikam.com"])
+
+
+@pytest.fixture
+def live(settings: Settings) -> Iterator[object]:
+    """The app on a real loopback HTTP server (its own base URL)."""
+    from oidc_support import LiveServer
+
+    server = LiveServer(settings)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, headless, through Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def op_server() -> Iterator[object]:
+    """A small real OpenID provider (Authlib) on loopback, shared by a test module; reset it per test."""
+    from authlib_op import running_op
+
+    with running_op() as provider:
+        yield provider

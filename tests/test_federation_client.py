@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 import requests
-from authlib_op import LoopbackOP, running_op
+from authlib_op import LoopbackOP
 from smtp_capture import free_port
 
 from idp.db import Database
@@ -29,12 +28,6 @@ from idp.policy.linking import LinkOutcome
 
 SECRET = "test-secret-key-0123456789abcdef"
 REDIRECT = "http://127.0.0.1:5000/contoso/federation/callback"
-
-
-@pytest.fixture(scope="module")
-def op_server() -> Iterator[LoopbackOP]:
-    with running_op() as provider:
-        yield provider
 
 
 @pytest.fixture

@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from oidc_support import LiveServer
 
 from idp.db import Database
 from idp.demo import seed_demo
 from idp.models import OutboxMessage, User
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "oidc"))
-from oidc_support import LiveServer  # noqa: E402
-
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 CSV = (
     "email,display name,redirect URL,send message,custom message\n"
     "ann@partner.example,Ann,https://apps.contoso.example/,true,Hello Ann\n"
@@ -31,23 +25,10 @@ CSV = (
 )
 
 
-@pytest.fixture
-def live(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    server = LiveServer(settings)
-    yield server
-    server.close()
-
 
 @pytest.fixture
-def page() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page(accept_downloads=True)
-        finally:
-            browser.close()
+def page(chromium) -> object:  # type: ignore[no-untyped-def]
+    return chromium.new_page(accept_downloads=True)
 
 
 def test_demo_admin_invites_a_guest_and_bulk_invites_from_csv(live: LiveServer, page, database: Database,  # type: ignore[no-untyped-def]

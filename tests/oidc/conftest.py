@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from oidc_support import PASSWORD, LiveServer, RelyingParty, make_rp
+from oidc_support import PASSWORD, RelyingParty, make_rp
 
 from idp.db import Database
 from idp.directory import users
 from idp.models import Tenant
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
-
-@pytest.fixture
-def chromium() -> Iterator[object]:
-    """Debian's Chromium, headless, through Playwright (never a downloaded browser)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
@@ -38,14 +20,6 @@ def member(database: Database, contoso: Tenant) -> str:
 @pytest.fixture
 def rp(database: Database, contoso: Tenant) -> RelyingParty:
     return make_rp(database, contoso)
-
-
-@pytest.fixture
-def live(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    """The app on a real loopback HTTP server (its own base URL)."""
-    server = LiveServer(settings)
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
 import requests
 from journey_support import MFA_FOR_GUESTS, REDIRECT, csrf, invite, path_of
+from oidc_support import LiveServer
 from sqlalchemy import select
 
 from idp import policy_store
@@ -21,18 +19,9 @@ from idp.models import IdentityProvider, OutboxMessage, Tenant, User
 from idp.runtime import runtime
 from idp.tokens import issue_access_token
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "oidc"))
-from oidc_support import LiveServer  # noqa: E402
-
 PASSWORD = "correct horse battery staple"
 JOHN = "john@fabrikam.com"
 
-
-@pytest.fixture
-def live(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    server = LiveServer(settings)
-    yield server
-    server.close()
 
 
 def follow(browser: requests.Session, url: str, base: str) -> requests.Response:

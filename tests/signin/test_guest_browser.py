@@ -6,32 +6,20 @@ the redirect URL; and a guest signing in to the demo relying party through the O
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from journey_support import REDIRECT, code_in, deliver, invite, redeem_link
+from oidc_support import LiveServer
 
 from idp.db import Database
 from idp.demo import seed_demo
 from idp.directory import tenants, users
 from idp.models import Tenant
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "oidc"))
-from oidc_support import LiveServer  # noqa: E402
-
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 GUEST = "john@fabrikam.com"
 
-
-@pytest.fixture
-def live(settings) -> Iterator[LiveServer]:  # type: ignore[no-untyped-def]
-    server = LiveServer(settings)
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -42,15 +30,8 @@ def artifacts(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def page() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+def page(chromium) -> object:  # type: ignore[no-untyped-def]
+    return chromium.new_page()
 
 
 def _email_otp(page, database: Database, mailbox, smtp, artifacts: Path, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -3,12 +3,11 @@ email's domain, bound by the verified-email rule, and every upstream failure end
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
-from authlib_op import LoopbackOP, running_op
+from authlib_op import LoopbackOP
 from flask.testing import FlaskClient
 from journey_support import MFA_FOR_GUESTS, REDIRECT, csrf, invite, path_of, review
 from smtp_capture import free_port
@@ -24,12 +23,6 @@ ISSUER = "http://127.0.0.1:5000/contoso"
 CALLBACK = f"{ISSUER}/signin/callback"
 SECRET = "test-secret-key-0123456789abcdef"
 BOB = "bob@partner.com"
-
-
-@pytest.fixture(scope="module")
-def op_server() -> Iterator[LoopbackOP]:
-    with running_op() as provider:
-        yield provider
 
 
 @pytest.fixture
