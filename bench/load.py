@@ -62,8 +62,14 @@ def login(session: requests.Session, target: Target) -> dict[str, Any]:
         "csrf_token": csrf.group(1), "request_id": parse_qs(urlsplit(login_url).query)["request"][0],
         "email": EMAIL, "password": PASSWORD})
     _unsecure_cookies(session)
-    response = session.get(urljoin(target.url, response.headers["Location"]), allow_redirects=False)
-    code = parse_qs(urlsplit(response.headers["Location"]).query)["code"][0]
+    location = response.headers["Location"]
+    for _hop in range(5):  # the journey's steps (policy, consent, ...) redirect back to /authorize
+        if location.startswith(REDIRECT_URI):
+            break
+        response = session.get(urljoin(target.url, location), allow_redirects=False)
+        _unsecure_cookies(session)
+        location = response.headers["Location"]
+    code = parse_qs(urlsplit(location).query)["code"][0]
     tokens = session.post(f"{issuer_path}/token", auth=target.web_client, data={
         "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": verifier})
     tokens.raise_for_status()

@@ -96,8 +96,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+_SQLITE_READS = ("SELECT", "PRAGMA", "EXPLAIN")
+
+
+def _sqlite_begin_at_first_write(
+    connection: Any, cursor: Any, statement: str, _parameters: Any, _context: Any, _executemany: bool
+) -> None:
+    """SQLite transactions start with the first write, as ``BEGIN IMMEDIATE``; reads before it run on their own.
+
+    A deferred ``BEGIN`` that reads and then writes cannot take the write lock once another connection has
+    committed since its read (``database is locked`` at once: waiting cannot help, so ``busy_timeout`` does
+    not apply), which made concurrent sign-ins fail. ``BEGIN IMMEDIATE`` at the first write waits its turn
+    under ``busy_timeout`` instead, and the reads before it see the latest committed data, which is
+    PostgreSQL's READ COMMITTED (the production database): the same guarantees on both. Rails and Django
+    (``transaction_mode``) recommend ``IMMEDIATE`` for the same reason."""
+    if connection.in_transaction() and not cursor.connection.in_transaction:
+        if not statement.lstrip()[:7].upper().startswith(_SQLITE_READS):
+            cursor.execute("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -111,7 +126,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_begin_at_first_write)
     return engine
 
 
