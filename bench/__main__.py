@@ -3,7 +3,7 @@
     python -m bench [--duration 5] [--clients 4] [--workers 2] [--threads 4] [--database-url URL]
 
 It creates a throw-away instance (SQLite by default, or ``--database-url`` for PostgreSQL), seeds one tenant,
-a member and two applications, starts ``portico serve`` (gunicorn) with ``PORTICO_ENV=production`` and drives
+a member and two applications, starts ``portico serve`` (Granian) with ``PORTICO_ENV=production`` and drives
 it from ``--clients`` client processes, then prints tokens/s and p50/p99 latency for:
 
 * ``client_credentials``: ``POST /{tenant}/token`` with HTTP Basic client authentication;
@@ -108,7 +108,7 @@ def _start_server(env: dict[str, str], workdir: Path, port: int, workers: int, t
 
 def primitive_costs(env: dict[str, str], target: Target) -> dict[str, float]:
     """Single-core costs measured in this process (milliseconds each): the expensive primitives, and whole
-    token requests through the Flask app without HTTP, gunicorn or a separate client."""
+    token requests through the Flask app without HTTP, the server or a separate client."""
     from idp import create_app
     from idp.config import load_settings
     from idp.directory.passwords import hash_password, verify_password
@@ -154,8 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per scenario and client")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="Python threads per server worker")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: a fresh SQLite file)")
     parser.add_argument("--scenarios", default="client_credentials,refresh_token,login")
     args = parser.parse_args(argv)
@@ -168,19 +168,22 @@ def main(argv: list[str] | None = None) -> int:
     server = _start_server(env, workdir, port, args.workers, args.threads)
     target = Target(url=f"http://127.0.0.1:{port}", cc_client=cc_client, web_client=web_client)
     try:
-        rows = [run_scenario(s, target, args.clients, args.duration) for s in args.scenarios.split(",")]
+        rows = [run_scenario(s, target, args.clients, args.duration, server.pid) for s in args.scenarios.split(",")]
         costs = primitive_costs(env, target)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     database = "PostgreSQL" if args.database_url else "SQLite"
-    print(f"\nPortico OIDC benchmark: portico serve (gunicorn {args.workers} workers x {args.threads} threads, "
+    print(f"\nPortico OIDC benchmark: portico serve (Granian {args.workers} workers x {args.threads} threads, "
           f"PORTICO_ENV=production, {database}), {args.clients} client processes, {args.duration:g} s each, "
           f"{os.cpu_count()} CPUs shared by server and clients\n")
-    print(f"{'scenario':<20}{'ok':>8}{'errors':>8}{'per second':>12}{'p50 ms':>10}{'p99 ms':>10}")
+    print(f"{'scenario':<26}{'ok':>8}{'errors':>8}{'per second':>12}{'p50 ms':>10}{'p99 ms':>10}"
+          f"{'server CPU ms':>15}{'client CPU ms':>15}")
     for row in rows:
-        print(f"{row['scenario']:<20}{row['count']:>8}{row['errors']:>8}{row['rate']:>12.1f}"
-              f"{row['p50']:>10.1f}{row['p99']:>10.1f}")
+        print(f"{row['scenario']:<26}{row['count']:>8}{row['errors']:>8}{row['rate']:>12.1f}"
+              f"{row['p50']:>10.1f}{row['p99']:>10.1f}{row['server_cpu_ms']:>15.2f}{row['client_cpu_ms']:>15.2f}")
+    print("\nserver/client CPU ms: CPU time per request of the server's processes and of the load generator; "
+          "1000 / server CPU ms\nis the rate the server would reach on one core of its own.")
     print("\nwhere the time goes (single core, measured in the bench process):")
     for name, ms in costs.items():
         print(f"  {name:<42}{ms:8.2f} ms")

@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import json
 import multiprocessing
+import os
 import re
 import secrets
 import statistics
@@ -106,6 +107,7 @@ def _worker(args: tuple[str, Target, float]) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
     refresh_token = login(session, target)["refresh_token"] if scenario == "refresh_token" else ""
+    cpu_started = time.process_time()
     end = time.perf_counter() + duration
     while time.perf_counter() < end:
         start = time.perf_counter()
@@ -130,20 +132,45 @@ def _worker(args: tuple[str, Target, float]) -> tuple[list[float], int]:
             errors += 1
             if scenario == "refresh_token":
                 refresh_token = login(session, target)["refresh_token"]
-    return latencies, errors
+    return latencies, errors, time.process_time() - cpu_started
 
 
-def run_scenario(scenario: str, target: Target, clients: int, duration: float) -> dict[str, Any]:
+def process_group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of every live process in a process group (the server and its workers), from
+    ``/proc`` (Linux); 0.0 where ``/proc`` is not there."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the command: state ppid pgrp ... utime(11) stime(12)
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def run_scenario(scenario: str, target: Target, clients: int, duration: float, server_pgid: int) -> dict[str, Any]:
     with multiprocessing.get_context("spawn").Pool(clients) as pool:
+        pool.map(time.sleep, [0.0] * clients)  # start the client processes before counting the server's CPU
+        server_cpu = process_group_cpu_seconds(server_pgid)
         started = time.perf_counter()
         results = pool.map(_worker, [(scenario, target, duration)] * clients)
         elapsed = time.perf_counter() - started
-    latencies = sorted(x for lat, _ in results for x in lat)
-    errors = sum(e for _, e in results)
+        server_cpu = process_group_cpu_seconds(server_pgid) - server_cpu
+    latencies = sorted(x for lat, _, _ in results for x in lat)
+    errors = sum(e for _, e, _ in results)
+    requests_done = max(1, len(latencies) + errors)
     # throughput over the measured window (each client ran for `duration`, after its own warm-up)
     rate = len(latencies) / duration if latencies else 0.0
     return {
         "scenario": scenario, "count": len(latencies), "errors": errors, "rate": rate, "elapsed": elapsed,
+        # CPU per request, server and load generator: what the rate would be on cores of its own
+        "server_cpu_ms": server_cpu / requests_done * 1000,
+        "client_cpu_ms": sum(c for _, _, c in results) / requests_done * 1000,
         "p50": _percentile(latencies, 50), "p99": _percentile(latencies, 99),
     }
 

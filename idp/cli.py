@@ -138,17 +138,19 @@ def db_upgrade(ctx: Context, revision: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Python threads per worker (requests served at once by each worker)")
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="One log line per request")
 @pass_context
 @handles_errors
-def serve(ctx: Context, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve Portico with gunicorn."""
-    from idp.server import run_gunicorn
+def serve(ctx: Context, host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
+    """Serve Portico with Granian (HTTP/1.1 and HTTP/2, WSGI)."""
+    from idp.server import run_server
 
     ctx.migrated_database()
     KeyStore(ctx.settings.keys_dir).ensure()
     click.echo(f"Portico serving on http://{host}:{port} ({ctx.settings.env}); issuer base {ctx.settings.base_url}")
-    run_gunicorn(host=host, port=port, workers=workers, threads=threads)
+    run_server(host=host, port=port, workers=workers, threads=threads, access_log=access_log)
 
 
 # -- demo ---------------------------------------------------------------------------------------------------

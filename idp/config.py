@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 ENVIRONMENTS = ("development", "production")
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 DEFAULT_DOMAIN_SUFFIX = "portico.example"
+DEFAULT_CACHE_SECONDS = 2.0
 
 
 class ConfigError(ValueError):
@@ -43,6 +44,7 @@ class Settings:
     tenant_domain_suffix: str = DEFAULT_DOMAIN_SUFFIX
     env: str = "development"
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    cache_seconds: float = DEFAULT_CACHE_SECONDS
 
     @property
     def is_production(self) -> bool:
@@ -73,6 +75,18 @@ def _parse_port(name: str, raw: str) -> int:
     if not 0 < port < 65536:
         raise ConfigError(f"{name} must be between 1 and 65535, got {port}")
     return port
+
+
+def _parse_seconds(name: str, raw: str | None, default: float, *, maximum: float) -> float:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value <= maximum:
+        raise ConfigError(f"{name} must be between 0 and {maximum:g} seconds, got {raw!r}")
+    return value
 
 
 def is_loopback_host(host: str) -> bool:
@@ -150,6 +164,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, cwd: Path | None 
         mail_from=env_vars.get("PORTICO_MAIL_FROM") or f"Portico <no-reply@{suffix}>",
     )
     return Settings(
+        cache_seconds=_parse_seconds("PORTICO_CACHE_SECONDS", env_vars.get("PORTICO_CACHE_SECONDS"),
+                                     DEFAULT_CACHE_SECONDS, maximum=300),
         database_url=database_url,
         base_url=base_url,
         secret_key=secret_key,

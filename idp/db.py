@@ -92,7 +92,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer (several gunicorn workers)
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer (several server workers)
     cursor.close()
 
 
@@ -133,10 +133,13 @@ def make_engine(url: str) -> Engine:
 class Database:
     """Owns the engine and hands out sessions; one per app, no module-level singleton."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, cache_seconds: float = 0.0) -> None:
+        from idp.row_cache import RowCache
+
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.rows = RowCache(self.sessionmaker, cache_seconds)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

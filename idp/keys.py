@@ -72,6 +72,7 @@ class KeyStore:
         self._loaded_mtime: int | None = None
         self._entries: list[KeyInfo] = []
         self._keys: dict[str, KeyObject] = {}
+        self._verification: tuple[list[KeyInfo], KeySet] | None = None  # (the entries it was built from, keys)
 
     # -- files -------------------------------------------------------------------------------------------
     @property
@@ -229,9 +230,14 @@ class KeyStore:
             return {"keys": [self._keys[e.kid].as_dict(private=False) for e in self._entries]}
 
     def verification_keys(self) -> KeySet:
-        """Every published key, public parts only, for verifying tokens this deployment signed."""
-        jwks = self.public_jwks()
-        return KeySet.import_key_set(jwks)
+        """Every published key, public parts only, for verifying tokens this deployment signed (built once per
+        version of the manifest: importing the public keys cost more than verifying a token)."""
+        with self._lock:
+            self._reload_if_changed()
+            if self._verification is None or self._verification[0] is not self._entries:
+                jwks = {"keys": [self._keys[e.kid].as_dict(private=False) for e in self._entries]}
+                self._verification = (self._entries, KeySet.import_key_set(jwks))
+            return self._verification[1]
 
     def is_ready(self) -> bool:
         try:

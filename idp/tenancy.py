@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify, render_template
 from werkzeug.wrappers import Response
 
-from idp.directory.tenants import find_tenant
+from idp.directory.tenants import find_tenant_cached
 from idp.models import Tenant
 from idp.runtime import request_db, runtime
 
@@ -76,7 +76,7 @@ def tenant_blueprint(name: str, import_name: str, *, error_format: str, url_pref
 
     @blueprint.before_request
     def _load_tenant() -> None:
-        tenant = find_tenant(request_db(), g.tenant_slug or "")
+        tenant = find_tenant_cached(request_db(), runtime().database.rows, g.tenant_slug or "")
         if tenant is None:
             raise UnknownTenant(g.tenant_slug or "")
         g.tenant = tenant

@@ -20,6 +20,7 @@ from idp.db import Base, Database, make_engine
 from idp.directory import tenants
 from idp.keys import KeyStore
 from idp.models import Tenant
+from idp.row_cache import invalidate_all
 
 SUFFIX = "portico.example"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -85,6 +86,7 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         else:
             for table in tables:
                 conn.execute(table.delete())
+    invalidate_all()  # the wipe went behind the ORM's back (Core deletes): no cached copy may survive it
 
 
 @pytest.fixture(scope="session")

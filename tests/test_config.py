@@ -37,6 +37,7 @@ def test_explicit_values(tmp_path: Path) -> None:
             "PORTICO_SMTP_USERNAME": "portico",
             "PORTICO_SMTP_PASSWORD": "pw",
             "PORTICO_MAIL_FROM": "Portico <id@example.com>",
+            "PORTICO_CACHE_SECONDS": "0.5",
         },
         cwd=tmp_path,
     )
@@ -46,6 +47,7 @@ def test_explicit_values(tmp_path: Path) -> None:
     assert settings.is_production
     assert (settings.smtp.host, settings.smtp.port, settings.smtp.starttls) == ("mail.example.com", 587, True)
     assert settings.smtp.mail_from == "Portico <id@example.com>"
+    assert settings.cache_seconds == 0.5
 
 
 @pytest.mark.parametrize(
@@ -63,6 +65,10 @@ def test_explicit_values(tmp_path: Path) -> None:
         ({"PORTICO_SECRET_KEY": "short"}, "PORTICO_SECRET_KEY"),
         ({"PORTICO_DATABASE_URL": "portico.db"}, "PORTICO_DATABASE_URL"),
         ({"PORTICO_TENANT_DOMAIN_SUFFIX": "a b"}, "PORTICO_TENANT_DOMAIN_SUFFIX"),
+        ({"PORTICO_CACHE_SECONDS": "two"}, "PORTICO_CACHE_SECONDS"),
+        ({"PORTICO_CACHE_SECONDS": "-1"}, "PORTICO_CACHE_SECONDS"),
+        ({"PORTICO_CACHE_SECONDS": "nan"}, "PORTICO_CACHE_SECONDS"),
+        ({"PORTICO_CACHE_SECONDS": "301"}, "PORTICO_CACHE_SECONDS"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, env: dict[str, str], message: str) -> None:

@@ -12,13 +12,16 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from idp import audit
 from idp.config import is_loopback_host
 from idp.db import scoped
 from idp.errors import NotFound, ValidationError
 from idp.models import AppAssignment, Application, ApplicationSecret, Group, Tenant, User
+from idp.row_cache import RowCache, watch
+
+watch(Application, ApplicationSecret)
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 SCOPE_CHARS = set("!#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~")
@@ -124,6 +127,14 @@ def create_application(
 
 def find_application_by_client_id(db: Session, tenant: Tenant, client_id: str) -> Application | None:
     return db.scalar(scoped(Application, tenant.id).where(Application.client_id == client_id))
+
+
+def find_application_cached(db: Session, rows: RowCache, tenant: Tenant, client_id: str) -> Application | None:
+    """:func:`find_application_by_client_id` through the per-process row cache (secrets loaded): the OAuth
+    endpoints look the client up on every request."""
+    return rows.get(db, ("application", tenant.id, client_id), lambda own: own.scalar(
+        scoped(Application, tenant.id).options(selectinload(Application.secrets))
+        .where(Application.client_id == client_id)))
 
 
 def get_application(db: Session, tenant: Tenant, application_id: str) -> Application:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from idp import audit
 from idp.db import across_tenants
 from idp.errors import Conflict, NotFound, ValidationError
 from idp.models import Tenant, TenantDomain
+from idp.row_cache import RowCache, watch
+
+watch(Tenant, TenantDomain)
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 # First path segments that belong to the deployment, not to a tenant.
@@ -86,6 +89,12 @@ def create_tenant(
 
 def find_tenant(db: Session, slug: str) -> Tenant | None:
     return db.scalar(select(Tenant).where(Tenant.slug == slug))
+
+
+def find_tenant_cached(db: Session, rows: RowCache, slug: str) -> Tenant | None:
+    """:func:`find_tenant` through the per-process row cache (the request path: every tenant URL reads it)."""
+    return rows.get(db, ("tenant", slug), lambda own: own.scalar(
+        select(Tenant).options(selectinload(Tenant.domains)).where(Tenant.slug == slug)))
 
 
 def get_tenant(db: Session, slug: str) -> Tenant:

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from idp import signin_log
 from idp.db import scoped
-from idp.directory.applications import find_application_by_client_id, verify_client_secret
+from idp.directory.applications import find_application_cached, verify_client_secret
 from idp.models import Application, AuthorizationCode, RefreshToken, SsoSession, User
 from idp.oidc import store
 from idp.oidc.claims import OIDC_SCOPES, user_claims
@@ -522,7 +522,7 @@ class PorticoAuthorizationServer(AuthorizationServer):
     def _query_client(client_id: str) -> Client | None:
         if not isinstance(client_id, str) or not client_id:
             return None
-        app = find_application_by_client_id(_db(), current_tenant(), client_id)
+        app = find_application_cached(_db(), runtime().database.rows, current_tenant(), client_id)
         return Client(app) if app is not None else None
 
     def issue_tokens(self, request: Any, grant_type: str, user: User | None, scope: str,
