@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     keys = KeyStore(settings.keys_dir)
     if ensure_keys:
         keys.ensure()
-    database = Database(settings.database_url, cache_seconds=settings.cache_seconds)
+    database = Database(settings.database_url, cache_seconds=settings.cache_seconds,
+                        sqlite_synchronous=settings.sqlite_synchronous)
     app.extensions[EXTENSION_KEY] = Runtime(settings=settings, database=database, keys=keys)
     app.teardown_appcontext(close_request_db)
     init_babel(app)

@@ -63,7 +63,7 @@ class Context:
     @property
     def database(self) -> Database:
         if self._database is None:
-            self._database = Database(self.settings.database_url)
+            self._database = Database(self.settings.database_url, sqlite_synchronous=self.settings.sqlite_synchronous)
         return self._database
 
     def close(self) -> None:

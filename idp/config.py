@@ -45,6 +45,7 @@ class Settings:
     env: str = "development"
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     cache_seconds: float = DEFAULT_CACHE_SECONDS
+    sqlite_synchronous: str = "NORMAL"
 
     @property
     def is_production(self) -> bool:
@@ -163,7 +164,11 @@ def load_settings(environ: Mapping[str, str] | None = None, *, cwd: Path | None 
         starttls=_parse_bool("PORTICO_SMTP_STARTTLS", env_vars.get("PORTICO_SMTP_STARTTLS", "false")),
         mail_from=env_vars.get("PORTICO_MAIL_FROM") or f"Portico <no-reply@{suffix}>",
     )
+    synchronous = (env_vars.get("PORTICO_SQLITE_SYNCHRONOUS") or "normal").strip().upper()
+    if synchronous not in ("NORMAL", "FULL"):
+        raise ConfigError(f"PORTICO_SQLITE_SYNCHRONOUS must be normal or full, got {synchronous.lower()!r}")
     return Settings(
+        sqlite_synchronous=synchronous,
         cache_seconds=_parse_seconds("PORTICO_CACHE_SECONDS", env_vars.get("PORTICO_CACHE_SECONDS"),
                                      DEFAULT_CACHE_SECONDS, maximum=300),
         database_url=database_url,

@@ -38,6 +38,7 @@ def test_explicit_values(tmp_path: Path) -> None:
             "PORTICO_SMTP_PASSWORD": "pw",
             "PORTICO_MAIL_FROM": "Portico <id@example.com>",
             "PORTICO_CACHE_SECONDS": "0.5",
+            "PORTICO_SQLITE_SYNCHRONOUS": "Full",
         },
         cwd=tmp_path,
     )
@@ -48,6 +49,7 @@ def test_explicit_values(tmp_path: Path) -> None:
     assert (settings.smtp.host, settings.smtp.port, settings.smtp.starttls) == ("mail.example.com", 587, True)
     assert settings.smtp.mail_from == "Portico <id@example.com>"
     assert settings.cache_seconds == 0.5
+    assert settings.sqlite_synchronous == "FULL"
 
 
 @pytest.mark.parametrize(
@@ -66,6 +68,7 @@ def test_explicit_values(tmp_path: Path) -> None:
         ({"PORTICO_DATABASE_URL": "portico.db"}, "PORTICO_DATABASE_URL"),
         ({"PORTICO_TENANT_DOMAIN_SUFFIX": "a b"}, "PORTICO_TENANT_DOMAIN_SUFFIX"),
         ({"PORTICO_CACHE_SECONDS": "two"}, "PORTICO_CACHE_SECONDS"),
+        ({"PORTICO_SQLITE_SYNCHRONOUS": "off"}, "PORTICO_SQLITE_SYNCHRONOUS"),
         ({"PORTICO_CACHE_SECONDS": "-1"}, "PORTICO_CACHE_SECONDS"),
         ({"PORTICO_CACHE_SECONDS": "nan"}, "PORTICO_CACHE_SECONDS"),
         ({"PORTICO_CACHE_SECONDS": "301"}, "PORTICO_CACHE_SECONDS"),

@@ -55,3 +55,11 @@ def test_reads_take_no_write_lock(sqlite_database: Database) -> None:
         assert connection is not None and not connection.in_transaction
         with sqlite_database.transaction() as writer:
             groups.create_group(writer, writer.merge(tenant), "Not blocked")
+
+
+def test_synchronous_follows_the_setting(tmp_path: Path) -> None:
+    for setting, pragma in (("NORMAL", 1), ("FULL", 2)):
+        database = Database(f"sqlite:///{tmp_path / f'{setting}.db'}", sqlite_synchronous=setting)
+        with database.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == pragma
+        database.dispose()
