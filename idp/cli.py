@@ -375,12 +375,15 @@ def client() -> None:
 @click.option("--first-party", is_flag=True, help="Skip the consent page for this application.")
 @click.option("--assignment-required", is_flag=True)
 @click.option("--id-token-alg", default="RS256", type=click.Choice(applications.ID_TOKEN_ALGS))
+@click.option("--access-token-alg", default="RS256", type=click.Choice(applications.ID_TOKEN_ALGS),
+              help="Signature algorithm of the application's access tokens (resource servers must accept it).")
 @json_option
 @pass_context
 @handles_errors
 def client_create(ctx: Context, tenant_slug: str, name: str, redirect_uris: tuple[str, ...],
                   logout_uris: tuple[str, ...], grant_types: tuple[str, ...], scopes: tuple[str, ...], public: bool,
-                  first_party: bool, assignment_required: bool, id_token_alg: str, as_json: bool) -> None:
+                  first_party: bool, assignment_required: bool, id_token_alg: str, access_token_alg: str,
+                  as_json: bool) -> None:
     """Register an application; prints its client_id and, once, its client_secret."""
     with ctx.transaction() as session:
         t = tenants.get_tenant(session, tenant_slug)
@@ -388,6 +391,7 @@ def client_create(ctx: Context, tenant_slug: str, name: str, redirect_uris: tupl
             session, t, name=name, redirect_uris=list(redirect_uris), grant_types=list(grant_types),
             scopes=list(scopes), public=public, first_party=first_party, assignment_required=assignment_required,
             post_logout_redirect_uris=list(logout_uris), id_token_signed_response_alg=id_token_alg,
+            access_token_signed_response_alg=access_token_alg,
             production=ctx.settings.is_production, actor="cli",
         )
         a = created.application
@@ -400,6 +404,8 @@ def client_create(ctx: Context, tenant_slug: str, name: str, redirect_uris: tupl
             "grant_types": a.grant_types,
             "scopes": a.scopes,
             "token_endpoint_auth_method": a.token_endpoint_auth_method,
+            "id_token_signed_response_alg": a.id_token_signed_response_alg,
+            "access_token_signed_response_alg": a.access_token_signed_response_alg,
         }
     text = f"client_id: {data['client_id']}"
     if data["client_secret"]:

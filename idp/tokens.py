@@ -61,8 +61,9 @@ def issue_access_token(
     lifetime: int = DEFAULT_ACCESS_TOKEN_LIFETIME,
     now: int | None = None,
     extra_claims: dict[str, Any] | None = None,
+    alg: str = "RS256",
 ) -> tuple[str, dict[str, Any]]:
-    """Sign an access token; returns the compact JWT and its claims."""
+    """Sign an access token with ``alg`` (RS256 or ES256); returns the compact JWT and its claims."""
     issued_at = int(time.time()) if now is None else now
     claims: dict[str, Any] = {
         "iss": issuer,
@@ -76,8 +77,8 @@ def issue_access_token(
         "jti": uuid.uuid4().hex,
     }
     claims.update(extra_claims or {})
-    key = keys.signing_key("RS256")
-    token = jwt.encode({"alg": "RS256", "typ": ACCESS_TOKEN_TYPE, "kid": key.kid}, claims, key)
+    key = keys.signing_key(alg)
+    token = jwt.encode({"alg": alg, "typ": ACCESS_TOKEN_TYPE, "kid": key.kid}, claims, key)
     return token, claims
 
 

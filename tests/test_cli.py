@@ -95,6 +95,9 @@ def test_client_secret_printed_once_in_text_mode(run) -> None:
     public = run("client", "create", "--tenant", "contoso", "--name", "SPA", "--public",
                  "--redirect-uri", "http://127.0.0.1:8000/cb", "--json")
     assert json.loads(public.output)["client_secret"] is None
+    fast = json.loads(run("client", "create", "--tenant", "contoso", "--name", "Fast sync", "--grant-type",
+                          "client_credentials", "--scope", "scim.read", "--access-token-alg", "ES256", "--json").output)
+    assert (fast["access_token_signed_response_alg"], fast["id_token_signed_response_alg"]) == ("ES256", "RS256")
 
 
 @pytest.mark.parametrize(
@@ -115,6 +118,8 @@ def test_client_secret_printed_once_in_text_mode(run) -> None:
         ("group", "add-member", "--tenant", "contoso", "--group", "nope", "--user", "nobody@x.com"),
         ("client", "create", "--tenant", "contoso", "--name", "X", "--redirect-uri", "javascript:alert(1)"),
         ("client", "create", "--tenant", "contoso", "--name", "X", "--grant-type", "password"),
+        ("client", "create", "--tenant", "contoso", "--name", "X", "--grant-type", "client_credentials",
+         "--access-token-alg", "HS256"),
         ("client", "create", "--tenant", "contoso", "--name", "X", "--public", "--grant-type", "client_credentials"),
         ("client", "create", "--tenant", "contoso", "--name", "X"),
         ("keys", "retire", "--kid", "no-such-key"),

@@ -79,6 +79,7 @@ def create_application(
     assignment_required: bool = False,
     post_logout_redirect_uris: list[str] | None = None,
     id_token_signed_response_alg: str = "RS256",
+    access_token_signed_response_alg: str = "RS256",
     production: bool = False,
     client_id: str | None = None,
     actor: str = "system",
@@ -99,6 +100,8 @@ def create_application(
     scope_list = [validate_scope(s) for s in dict.fromkeys(scopes)]
     if id_token_signed_response_alg not in ID_TOKEN_ALGS:
         raise ValidationError(f"id_token_signed_response_alg must be one of {ID_TOKEN_ALGS}", field="alg")
+    if access_token_signed_response_alg not in ID_TOKEN_ALGS:
+        raise ValidationError(f"access_token_signed_response_alg must be one of {ID_TOKEN_ALGS}", field="alg")
     app = Application(
         tenant_id=tenant.id,
         client_id=client_id or secrets.token_urlsafe(18),
@@ -113,6 +116,7 @@ def create_application(
         is_first_party=first_party,
         assignment_required=assignment_required,
         id_token_signed_response_alg=id_token_signed_response_alg,
+        access_token_signed_response_alg=access_token_signed_response_alg,
     )
     secret = None
     if not public:

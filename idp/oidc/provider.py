@@ -539,6 +539,7 @@ class PorticoAuthorizationServer(AuthorizationServer):
             subject=user.id if user is not None else client.get_client_id(), client_id=client.get_client_id(),
             audience=access_token_audience(issuer(), client.app.access_token_audience, scopes),
             scopes=scopes, extra_claims={"sid": sid} if sid else None,
+            alg=client.app.access_token_signed_response_alg or "RS256",
         )
         token: dict[str, Any] = {"token_type": "Bearer", "access_token": access_token,
                                  "expires_in": DEFAULT_ACCESS_TOKEN_LIFETIME, "scope": scope}

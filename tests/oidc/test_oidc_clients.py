@@ -55,7 +55,21 @@ def test_client_credentials_token_for_scim_has_the_issuer_as_audience(client, da
                                  audience=ISSUER)
     assert token_scopes(claims) == {"scim.read"} and claims["sub"] == scim.client_id and claims["tid"] == contoso.id
     header = jwt.decode(body["access_token"], app.extensions["portico"].keys.verification_keys()).header
-    assert header["typ"] == "at+jwt"
+    assert header["typ"] == "at+jwt" and header["alg"] == "RS256"  # RFC 9068's mandatory algorithm by default
+
+
+def test_access_tokens_are_es256_when_the_application_asks(client, database, contoso, app) -> None:  # type: ignore[no-untyped-def]
+    scim = _scim_client(database, contoso, access_token_signed_response_alg="ES256")
+    token = client.post("/contoso/token", data={"grant_type": "client_credentials", "scope": "scim.read"},
+                        auth=(scim.client_id, scim.client_secret)).json["access_token"]
+    keys = app.extensions["portico"].keys
+    assert jwt.decode(token, keys.verification_keys()).header["alg"] == "ES256"
+    assert verify_access_token(keys, token, issuer=ISSUER, audience=ISSUER)["sub"] == scim.client_id
+    introspection = client.post("/contoso/introspect", data={"token": token},
+                                auth=(scim.client_id, scim.client_secret)).json
+    assert introspection["active"] is True
+    scim_response = client.get("/contoso/scim/v2/Users", headers={"Authorization": f"Bearer {token}"})
+    assert scim_response.status_code == 200  # a Portico resource server accepts it
 
 
 def test_client_credentials_refuses_scopes_not_granted_and_openid(client, database, contoso) -> None:  # type: ignore[no-untyped-def]
