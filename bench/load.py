@@ -30,6 +30,7 @@ class Target:
     url: str  # where the server listens (loopback)
     cc_client: tuple[str, str]
     web_client: tuple[str, str]
+    cc_es256_client: tuple[str, str]  # the same client_credentials app with ES256 access tokens
 
 
 # -- client side ----------------------------------------------------------------------------------------
@@ -112,9 +113,10 @@ def _worker(args: tuple[str, Target, float]) -> tuple[list[float], int]:
     while time.perf_counter() < end:
         start = time.perf_counter()
         try:
-            if scenario == "client_credentials":
+            if scenario.startswith("client_credentials"):
+                cc_client = target.cc_es256_client if scenario.endswith("_es256") else target.cc_client
                 status, _body = connection.post_form(token_path, {"grant_type": "client_credentials",
-                                                                  "scope": "scim.read"}, target.cc_client)
+                                                                  "scope": "scim.read"}, cc_client)
                 ok = status == 200
             elif scenario == "refresh_token":
                 status, body = connection.post_form(token_path, {"grant_type": "refresh_token",

@@ -366,7 +366,8 @@ class RefreshGrant(_IssuesPorticoTokens, grants.RefreshTokenGrant):
         return Refresh(row, "") if row else None
 
     def authenticate_user(self, refresh_token: Refresh) -> User | None:
-        user = enabled_user(refresh_token.row.user_id)
+        user = refresh_token.row.user  # loaded with the token, in this tenant
+        user = user if user.account_enabled else None
         if user is not None and is_guest_or_external(user):
             enforce_policy_at_refresh(user, refresh_token.row, self.request.client)
         return user

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from idp.db import scoped, utcnow
 from idp.models import (
@@ -30,6 +30,7 @@ from idp.models import (
     SsoSessionClient,
     Tenant,
     UsedClientAssertion,
+    User,
 )
 
 CODE_LIFETIME = timedelta(seconds=60)
@@ -162,8 +163,13 @@ class RefreshReused(Exception):
 
 
 def find_refresh_token(db: Session, tenant_id: str, value: str) -> RefreshToken | None:
-    """A usable refresh token, or ``None``; a rotated one raises :class:`RefreshReused`."""
-    row = db.scalar(scoped(RefreshToken, tenant_id).where(RefreshToken.token_hash == digest(value)))
+    """A usable refresh token, or ``None``; a rotated one raises :class:`RefreshReused`. Its user (with the
+    identities the refresh policy looks at) is loaded by the same query: ``row.user``."""
+    row = db.scalars(
+        scoped(RefreshToken, tenant_id).join(RefreshToken.user)
+        .options(contains_eager(RefreshToken.user).joinedload(User.identities))
+        .where(RefreshToken.token_hash == digest(value))
+    ).unique().first()
     if row is None or row.revoked_at is not None or is_expired(row.expires_at):
         return None
     if row.rotated_at is not None:
