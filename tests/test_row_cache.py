@@ -4,12 +4,13 @@ are seen at once, changes made elsewhere within the TTL, unknown keys are never 
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, update
 
-from idp.db import Database
+from idp.db import Database, utcnow
 from idp.directory import applications
 from idp.directory.tenants import find_tenant_cached
 from idp.models import Tenant
@@ -114,4 +115,17 @@ def test_a_removed_client_secret_is_refused_by_the_next_request(client: FlaskCli
     with database.transaction() as session:
         application = applications.get_application(session, session.merge(contoso), app_id)
         application.secrets.clear()  # the ORM way a secret is removed (delete-orphan)
+    assert _token(client, client_id, secret) == 401
+
+
+def test_an_expired_client_secret_is_refused(client: FlaskClient, database: Database, contoso: Tenant) -> None:
+    with database.transaction() as session:
+        created = applications.create_application(
+            session, session.merge(contoso), name="Sync", redirect_uris=[], grant_types=["client_credentials"],
+            scopes=["scim.read"])
+        client_id, secret, app_id = created.application.client_id, created.client_secret, created.application.id
+    assert _token(client, client_id, secret) == 200
+    with database.transaction() as session:
+        application = applications.get_application(session, session.merge(contoso), app_id)
+        application.secrets[0].expires_at = utcnow() - timedelta(seconds=1)
     assert _token(client, client_id, secret) == 401

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from idp import audit
 from idp.config import is_loopback_host
-from idp.db import scoped
+from idp.db import scoped, utcnow
 from idp.errors import NotFound, ValidationError
 from idp.models import AppAssignment, Application, ApplicationSecret, Group, Tenant, User
 from idp.row_cache import RowCache, watch
@@ -39,10 +39,13 @@ def hash_client_secret(secret: str) -> str:
 
 
 def verify_client_secret(application: Application, secret: str) -> bool:
+    """Whether ``secret`` is one of the application's unexpired secrets (compared in constant time)."""
     candidate = hash_client_secret(secret)
+    now = utcnow()
     ok = False
     for stored in application.secrets:
-        ok |= hmac.compare_digest(stored.secret_hash, candidate)
+        expired = stored.expires_at is not None and stored.expires_at <= now
+        ok |= hmac.compare_digest(stored.secret_hash, candidate) and not expired
     return ok
 
 
