@@ -17,8 +17,6 @@ from idp.models import Tenant
 from idp.runtime import runtime
 
 KNOWN_DEVIATIONS = {
-    ("check_remove_attribute", "'active'"),
-    ("check_remove_attribute", "'userType'"),
     ("check_remove_attribute", f"'{GUEST}'"),
     ("check_add_attribute", f"'{GUEST}'"),
     ("check_replace_attribute", f"'{GUEST}'"),
