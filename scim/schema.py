@@ -148,6 +148,29 @@ class PorticoGuest(Extension):
     """Who invited this guest."""
 
 
+def guest_state(resource: Resource[Any]) -> dict[str, Any]:
+    """The values of a User's Portico guest extension (empty for anything else)."""
+    if not isinstance(resource, PorticoUser):
+        return {}
+    extension = resource[PorticoGuest]
+    if extension is None:
+        return {}
+    return extension.model_dump(mode="json", exclude_none=True, exclude={"schemas"})
+
+
+def refuse_guest_changes(before: dict[str, Any], resource: Resource[Any]) -> None:
+    """Refuse a PATCH that removed values of the guest extension, whose attributes are all read-only (RFC 7644
+    §3.5.2.2: 400 ``mutability``). A changed value is refused by scim2-models already; an ``add`` or ``replace``
+    of the extension with no attribute leaves it unchanged (§3.5.2.3) and passes."""
+    after = guest_state(resource)
+    lost = sorted(name for name, value in before.items() if after.get(name) != value)
+    if lost:
+        raise MutabilityException(
+            attribute=PORTICO_GUEST_SCHEMA,
+            detail=f"the Portico guest extension is read-only: {', '.join(lost)} cannot be removed",
+        )
+
+
 def service_provider_config() -> ServiceProviderConfig:
     return ServiceProviderConfig(
         documentation_uri=None,
