@@ -32,7 +32,7 @@ from idp.oidc.store import is_access_token_revoked
 from idp.runtime import request_db, runtime
 from idp.tenancy import issuer, tenant_blueprint
 from idp.tokens import InvalidToken, token_scopes, verify_access_token
-from scim.schema import build_provider
+from scim.schema import build_provider, guest_state, refuse_guest_changes, refuse_unassigned_required
 from scim.storage import RawPage, SqlStorage
 
 SCIM_READ, SCIM_WRITE = "scim.read", "scim.write"
@@ -50,6 +50,16 @@ class PorticoScimService(ScimService):
         needed = SCIM_READ if target.operation in READ_OPERATIONS else SCIM_WRITE
         if needed not in scim_request.subject["scopes"]:
             raise ForbiddenException(detail=f"this operation needs an access token with the scope {needed}")
+
+    def apply_patch(self, current: Any, patch_op: Any, conditions: Any) -> Any:
+        """scim2-server's PATCH (Bulk included), refusing one that leaves ``userType`` or ``active`` unassigned or
+        removes read-only guest attributes."""
+        guest_before = guest_state(current)  # the patch changes ``current`` in place
+        patched = super().apply_patch(current, patch_op, conditions)
+        if patched is not None:
+            refuse_unassigned_required(patched)
+            refuse_guest_changes(guest_before, patched)
+        return patched
 
     def www_authenticate(self, exception: SCIMException) -> str | None:
         return f'Bearer realm="SCIM", scope="{SCIM_READ} {SCIM_WRITE}"'

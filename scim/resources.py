@@ -131,9 +131,13 @@ def user_changes(data: dict[str, Any]) -> tuple[dict[str, Any], list[EmailEntry]
         "surname": name.get("familyName"),
         "employee_number": enterprise.get("employeeNumber"),
         "profile_attributes": profile or None,
-        "account_enabled": data.get("active", True) is not False,
-        "user_type": data.get("userType") or "Member",
     }
+    # Left out when unassigned (a POST or PUT that does not send them): a creation gets the directory's defaults
+    # (Member, enabled), a replacement keeps the stored values. A PATCH cannot unassign them (scim.schema).
+    if data.get("active") is not None:
+        changes["account_enabled"] = bool(data["active"])
+    if data.get("userType") is not None:
+        changes["user_type"] = data["userType"]
     emails = [
         EmailEntry(address=str(e.get("value")), type=e.get("type"), primary=bool(e.get("primary")),
                    display=e.get("display"))

@@ -7,7 +7,7 @@ announces exactly what the SQL storage implements (filter, sort, ETags, PATCH, B
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 from scim2_models import (
@@ -24,10 +24,14 @@ from scim2_models import (
     Filter,
     Group,
     Mutability,
+    MutabilityException,
     Pagination,
     Patch,
     Reference,
+    Required,
+    Resource,
     ResourceType,
+    Schema,
     ScimPolicy,
     ScimProvider,
     ServiceProviderConfig,
@@ -68,11 +72,40 @@ class InvitedBy(ComplexAttribute):
     """The id of the user who invited this guest."""
 
 
+#: Core User attributes every directory user has a value for (``users.user_type``, ``users.account_enabled``).
+DIRECTORY_REQUIRED = {"user_type": "userType", "active": "active"}
+
+
 class PorticoUser(User):
-    """The core User, with ``userType`` restricted to what Portico's directory knows."""
+    """The core User, with ``userType`` restricted to what Portico's directory knows.
+
+    ``userType`` and ``active`` are published as ``required`` (every user has a value, so a PATCH cannot remove
+    them: :func:`refuse_unassigned_required`), but the model does not demand them in a POST or PUT: Entra and
+    Okta leave ``userType`` out. A creation then gets ``Member``/``true``, a replacement keeps the stored values.
+    """
 
     user_type: str | None = Field(None, examples=["Member", "Guest"])
     """``Member`` or ``Guest`` (b2b-collaboration.md §3)."""
+
+    @classmethod
+    def to_schema(cls) -> Schema:
+        schema = super().to_schema()
+        published = set(DIRECTORY_REQUIRED.values())
+        for attribute in schema.attributes or []:
+            if attribute.name in published:
+                attribute.required = Required.true
+        return schema
+
+
+def refuse_unassigned_required(resource: Resource[Any]) -> None:
+    """Refuse a patched User whose ``userType`` or ``active`` became unassigned (RFC 7644 §3.5.2.2: 400
+    ``mutability``), whatever the form (``remove``, a null value, a path-less ``replace``)."""
+    if not isinstance(resource, PorticoUser):
+        return
+    for field_name, attribute in DIRECTORY_REQUIRED.items():
+        if getattr(resource, field_name) is None:
+            raise MutabilityException(attribute=attribute,
+                                      detail=f"{attribute} is required: it cannot be removed or set to null")
 
 
 class PorticoGroupMember(GroupMember):
@@ -113,6 +146,29 @@ class PorticoGuest(Extension):
 
     invited_by: Annotated[InvitedBy | None, Mutability.read_only] = None
     """Who invited this guest."""
+
+
+def guest_state(resource: Resource[Any]) -> dict[str, Any]:
+    """The values of a User's Portico guest extension (empty for anything else)."""
+    if not isinstance(resource, PorticoUser):
+        return {}
+    extension = resource[PorticoGuest]
+    if extension is None:
+        return {}
+    return extension.model_dump(mode="json", exclude_none=True, exclude={"schemas"})
+
+
+def refuse_guest_changes(before: dict[str, Any], resource: Resource[Any]) -> None:
+    """Refuse a PATCH that removed values of the guest extension, whose attributes are all read-only (RFC 7644
+    §3.5.2.2: 400 ``mutability``). A changed value is refused by scim2-models already; an ``add`` or ``replace``
+    of the extension with no attribute leaves it unchanged (§3.5.2.3) and passes."""
+    after = guest_state(resource)
+    lost = sorted(name for name, value in before.items() if after.get(name) != value)
+    if lost:
+        raise MutabilityException(
+            attribute=PORTICO_GUEST_SCHEMA,
+            detail=f"the Portico guest extension is read-only: {', '.join(lost)} cannot be removed",
+        )
 
 
 def service_provider_config() -> ServiceProviderConfig:

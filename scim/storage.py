@@ -479,12 +479,13 @@ class SqlStorage(ScimStorage):
 
     def _create_user(self, data: dict[str, Any]) -> User:
         changes, emails = user_changes(data)
-        if changes["user_type"] == "Guest":
+        # A guest with an address (the primary, else first, email; else an address as userName) is invited; one
+        # without any is an internal guest (b2b-collaboration.md §3.4): a local account, created like a member.
+        address = next((e.address for e in emails if e.primary), emails[0].address if emails else None)
+        upn = changes["user_principal_name"] or ""
+        address = address or (upn if "@" in upn else None)
+        if changes.get("user_type") == "Guest" and address:
             # A pending guest, as an invitation without email creates it (b2b-collaboration.md §1.6).
-            address = next((e.address for e in emails if e.primary), emails[0].address if emails else None)
-            address = address or changes["user_principal_name"]
-            if not address:
-                raise InvalidValueException(detail="a guest needs an email address (emails or userName)")
             # Through the invitation service, so the same policy checks apply (allowInvitesFrom for apps, domain
             # lists, cross-tenant access); no mail: the provisioning client distributes access itself.
             result = invitations.invite(
@@ -502,7 +503,7 @@ class SqlStorage(ScimStorage):
             user.modified_at = user.created_at  # one creation, not a creation and an update
             self.db.flush()
             return user
-        upn = changes.pop("user_principal_name") or ""
+        changes.pop("user_principal_name")
         return user_service.provision_member(self.db, self.tenant, upn, changes=changes, emails=emails,
                                              actor=self.actor)
 

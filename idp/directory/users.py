@@ -300,7 +300,8 @@ def provision_member(
     emails: list[EmailEntry] | None = None,
     actor: str = "system",
 ) -> User:
-    """A member created by a provisioning client: the UPN is the client's userName, no password.
+    """A local account created by a provisioning client: the UPN is the client's userName, no password. A member,
+    or an internal guest (b2b-collaboration.md §3.4) when ``changes`` sets ``user_type`` to ``Guest``.
 
     ``changes`` and ``emails`` are applied as :func:`update_user` would, in the same single insert.
     """
