@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from idp import audit
 from idp.db import across_tenants
@@ -92,9 +92,9 @@ def find_tenant(db: Session, slug: str) -> Tenant | None:
 
 
 def find_tenant_cached(db: Session, rows: RowCache, slug: str) -> Tenant | None:
-    """:func:`find_tenant` through the per-process row cache (the request path: every tenant URL reads it)."""
-    return rows.get(db, ("tenant", slug), lambda own: own.scalar(
-        select(Tenant).options(selectinload(Tenant.domains)).where(Tenant.slug == slug)))
+    """:func:`find_tenant` through the per-process row cache (the request path: every tenant URL reads it).
+    ``domains`` is not cached: the few pages that read it load it (most requests never do)."""
+    return rows.get(db, ("tenant", slug), lambda own: own.scalar(select(Tenant).where(Tenant.slug == slug)))
 
 
 def get_tenant(db: Session, slug: str) -> Tenant:
