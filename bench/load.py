@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.client
 import json
 import multiprocessing
 import os
 import re
 import secrets
+import socket
 import statistics
 import time
 from dataclasses import dataclass
@@ -79,25 +79,60 @@ def login(session: requests.Session, target: Target) -> dict[str, Any]:
 
 
 class KeepAlive:
-    """A bare keep-alive HTTP/1.1 connection: the token scenarios use it so the client's own cost stays small
-    next to the server's (both share this machine's CPUs)."""
+    """A bare keep-alive HTTP/1.1 connection on a socket, with requests encoded once up front where they repeat:
+    the token scenarios use it so the load generator's own CPU stays small next to the server's (both share
+    this machine's cores; ``http.client`` cost ~0.45 ms of CPU per request, this ~0.1 ms)."""
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        self.sock: socket.socket | None = None
+        self.buffer = b""
 
-    def post_form(self, path: str, data: dict[str, str], client: tuple[str, str]) -> tuple[int, bytes]:
+    @staticmethod
+    def encode_form(path: str, data: dict[str, str], client: tuple[str, str]) -> bytes:
         credentials = base64.b64encode(f"{quote(client[0])}:{quote(client[1])}".encode()).decode()
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {credentials}"}
+        body = urlencode(data).encode()
+        head = (f"POST {path} HTTP/1.1\r\nHost: portico.bench.invalid\r\n"
+                f"Content-Type: application/x-www-form-urlencoded\r\nAuthorization: Basic {credentials}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n")
+        return head.encode() + body
+
+    def send(self, request: bytes) -> tuple[int, bytes]:
         try:
-            self.connection.request("POST", path, urlencode(data), headers)
-            response = self.connection.getresponse()
-            return response.status, response.read()
-        except (OSError, http.client.HTTPException):
-            self.connection.close()
-            self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            if self.sock is None:
+                self.sock = socket.create_connection((self.host, self.port), timeout=30)
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self.buffer = b""
+            self.sock.sendall(request)
+            return self._response()
+        except (OSError, ValueError):
+            if self.sock is not None:
+                self.sock.close()
+            self.sock = None
             raise
+
+    def _response(self) -> tuple[int, bytes]:
+        assert self.sock is not None
+        while b"\r\n\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            self.buffer += chunk
+        head, _, rest = self.buffer.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        length = next((int(line.split(b":", 1)[1]) for line in lines[1:]
+                       if line[:15].lower() == b"content-length:"), None)
+        if length is None:
+            raise ValueError("the bench's client reads Content-Length responses only")
+        while len(rest) < length:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the server closed the connection")
+            rest += chunk
+        self.buffer = rest[length:]
+        return status, rest[:length]
 
 
 def _worker(args: tuple[str, Target, float]) -> tuple[list[float], int]:
@@ -108,25 +143,26 @@ def _worker(args: tuple[str, Target, float]) -> tuple[list[float], int]:
     latencies: list[float] = []
     errors = 0
     refresh_token = login(session, target)["refresh_token"] if scenario == "refresh_token" else ""
+    cc_client = target.cc_es256_client if scenario.endswith("_es256") else target.cc_client
+    cc_request = KeepAlive.encode_form(token_path, {"grant_type": "client_credentials", "scope": "scim.read"},
+                                       cc_client)
     cpu_started = time.process_time()
     end = time.perf_counter() + duration
     while time.perf_counter() < end:
         start = time.perf_counter()
         try:
             if scenario.startswith("client_credentials"):
-                cc_client = target.cc_es256_client if scenario.endswith("_es256") else target.cc_client
-                status, _body = connection.post_form(token_path, {"grant_type": "client_credentials",
-                                                                  "scope": "scim.read"}, cc_client)
+                status, _body = connection.send(cc_request)
                 ok = status == 200
             elif scenario == "refresh_token":
-                status, body = connection.post_form(token_path, {"grant_type": "refresh_token",
-                                                                 "refresh_token": refresh_token}, target.web_client)
+                status, body = connection.send(KeepAlive.encode_form(
+                    token_path, {"grant_type": "refresh_token", "refresh_token": refresh_token}, target.web_client))
                 ok = status == 200
                 if ok:
                     refresh_token = json.loads(body)["refresh_token"]
             else:
                 ok = "id_token" in login(session, target)
-        except (requests.RequestException, OSError, http.client.HTTPException, AssertionError, KeyError):
+        except (requests.RequestException, OSError, ValueError, AssertionError, KeyError):
             ok = False
         if ok:
             latencies.append(time.perf_counter() - start)
