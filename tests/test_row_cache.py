@@ -102,14 +102,18 @@ def _token(client: FlaskClient, client_id: str, secret: str) -> int:
                        headers={"Authorization": f"Basic {basic}"}).status_code
 
 
-def test_a_removed_client_secret_is_refused_by_the_next_request(client: FlaskClient, database: Database,
-                                                               contoso: Tenant) -> None:
-    """The token endpoint reads the client through the cache; removing a secret takes effect at once."""
+def _sync_client(database: Database, contoso: Tenant) -> tuple[str, str, str]:
     with database.transaction() as session:
         created = applications.create_application(
             session, session.merge(contoso), name="Sync", redirect_uris=[], grant_types=["client_credentials"],
             scopes=["scim.read"])
-        client_id, secret, app_id = created.application.client_id, created.client_secret, created.application.id
+        return created.application.client_id, created.client_secret or "", created.application.id
+
+
+def test_a_removed_client_secret_is_refused_by_the_next_request(client: FlaskClient, database: Database,
+                                                               contoso: Tenant) -> None:
+    """The token endpoint reads the client through the cache; removing a secret takes effect at once."""
+    client_id, secret, app_id = _sync_client(database, contoso)
     assert _token(client, client_id, secret) == 200
     assert _token(client, client_id, secret) == 200  # served from the cache
     with database.transaction() as session:
@@ -119,11 +123,7 @@ def test_a_removed_client_secret_is_refused_by_the_next_request(client: FlaskCli
 
 
 def test_an_expired_client_secret_is_refused(client: FlaskClient, database: Database, contoso: Tenant) -> None:
-    with database.transaction() as session:
-        created = applications.create_application(
-            session, session.merge(contoso), name="Sync", redirect_uris=[], grant_types=["client_credentials"],
-            scopes=["scim.read"])
-        client_id, secret, app_id = created.application.client_id, created.client_secret, created.application.id
+    client_id, secret, app_id = _sync_client(database, contoso)
     assert _token(client, client_id, secret) == 200
     with database.transaction() as session:
         application = applications.get_application(session, session.merge(contoso), app_id)
