@@ -68,6 +68,7 @@ def _import(alg: str, pem: bytes, kid: str) -> KeyObject:
 class KeyStore:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
+        self._manifest_path = self.directory / MANIFEST  # stat()ed before every signature: built once
         self._lock = threading.Lock()
         self._loaded_mtime: int | None = None
         self._entries: list[KeyInfo] = []
@@ -77,7 +78,7 @@ class KeyStore:
     # -- files -------------------------------------------------------------------------------------------
     @property
     def manifest_path(self) -> Path:
-        return self.directory / MANIFEST
+        return self._manifest_path
 
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
