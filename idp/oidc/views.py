@@ -159,6 +159,7 @@ def authorize() -> Response | str | tuple[str, int]:
         prompts=prompts, max_age=max_age, auth_time=session.auth_time if session and user else None,
         requested_at=waiting.get("requested_at"), now=int(time.time()),
         hinted_subject=hint_claims.get("sub") if hint_claims else None, session_subject=user.id if user else None,
+        account_chosen=bool(waiting.get("account_chosen")),
     )
     end_user = None if decision.login_required else user
     try:
@@ -186,6 +187,8 @@ def authorize() -> Response | str | tuple[str, int]:
         if resume_id:
             pending.mark(resume_id, requested_at=int(time.time()))
         return redirect(url_for("signin.login", request=request_id))
+    if decision.choose_account:
+        return redirect(url_for("oidc_pages.select_account", request=resume_id or pending.save(params)))
     application: Application = grant.request.client.app
     if not store.may_sign_in(request_db(), application, user.id):
         pending.drop(resume_id)
@@ -209,6 +212,37 @@ def authorize() -> Response | str | tuple[str, int]:
         request_db().commit()
     pending.drop(resume_id)
     return _deliver(response.headers["Location"], params)
+
+
+# -- account chooser (prompt=select_account) ---------------------------------------------------------------
+class SelectAccountForm(FlaskForm):
+    request_id = HiddenField()
+    current = SubmitField("Continue")  # the page labels it "Continue as <name>"
+    another = SubmitField("Use another account")
+
+
+@pages.route("/select-account", methods=["GET", "POST"])
+def select_account() -> Response | str | tuple[str, int]:
+    """The signed-in account, or another one: continuing keeps the session (``auth_time`` unchanged); "Use
+    another account" goes to the sign-in page with an empty email field and a new sign-in for this request."""
+    tenant = current_tenant()
+    form = SelectAccountForm()
+    request_id = form.request_id.data or request.args.get("request", "")
+    if pending.load(request_id) is None:
+        return _error_page("This sign-in request has expired. Go back to the application and sign in again.")
+    user = session_user(current_session(tenant))
+    if user is None:  # the session ended meanwhile: a normal sign-in
+        return redirect(url_for("oidc_pages.authorize", resume=request_id))
+    if form.validate_on_submit():
+        if form.another.data:
+            pending.mark(request_id, requested_at=int(time.time()), empty_login_form=True)
+            return redirect(url_for("signin.login", request=request_id))
+        pending.mark(request_id, account_chosen=True)
+        return redirect(url_for("oidc_pages.authorize", resume=request_id))
+    form.request_id.data = request_id
+    return render_template("oidc/select_account.html", form=form, tenant=tenant, user=user,
+                           account_name=user.display_name or user.mail or user.user_principal_name,
+                           account_email=user.mail or user.user_principal_name)
 
 
 # -- consent ----------------------------------------------------------------------------------------------

@@ -48,7 +48,8 @@ def login() -> ResponseReturnValue:
     if request.method == "GET":
         form.request_id.data = request_id if waiting else ""
         form.return_to.data = safe_return_path(request.args.get("next"), tenant) or ""
-        hint = (params or {}).get("login_hint", [""])[0]
+        # login_hint pre-fills the address, unless the user asked for another account (prompt=select_account)
+        hint = "" if (waiting or {}).get("empty_login_form") else (params or {}).get("login_hint", [""])[0]
         if hint:
             form.email.data = hint
         if hint and "@" in hint and len(hint) <= 320:  # login_hint pre-fills the address and starts discovery
