@@ -373,20 +373,23 @@ def client() -> None:
 @click.option("--first-party", is_flag=True, help="Skip the consent page for this application.")
 @click.option("--assignment-required", is_flag=True)
 @click.option("--id-token-alg", default="RS256", type=click.Choice(applications.ID_TOKEN_ALGS))
+@click.option("--jwks-uri", default=None,
+              help="Authenticate with private_key_jwt using the keys published here (no client secret).")
 @json_option
 @pass_context
 @handles_errors
 def client_create(ctx: Context, tenant_slug: str, name: str, redirect_uris: tuple[str, ...],
                   logout_uris: tuple[str, ...], grant_types: tuple[str, ...], scopes: tuple[str, ...], public: bool,
-                  first_party: bool, assignment_required: bool, id_token_alg: str, as_json: bool) -> None:
-    """Register an application; prints its client_id and, once, its client_secret."""
+                  first_party: bool, assignment_required: bool, id_token_alg: str, jwks_uri: str | None,
+                  as_json: bool) -> None:
+    """Register an application; prints its client_id and, once, its client_secret (none with --jwks-uri)."""
     with ctx.transaction() as session:
         t = tenants.get_tenant(session, tenant_slug)
         created = applications.create_application(
             session, t, name=name, redirect_uris=list(redirect_uris), grant_types=list(grant_types),
             scopes=list(scopes), public=public, first_party=first_party, assignment_required=assignment_required,
             post_logout_redirect_uris=list(logout_uris), id_token_signed_response_alg=id_token_alg,
-            production=ctx.settings.is_production, actor="cli",
+            production=ctx.settings.is_production, actor="cli", jwks_uri=jwks_uri,
         )
         a = created.application
         data = {
@@ -398,6 +401,7 @@ def client_create(ctx: Context, tenant_slug: str, name: str, redirect_uris: tupl
             "grant_types": a.grant_types,
             "scopes": a.scopes,
             "token_endpoint_auth_method": a.token_endpoint_auth_method,
+            "jwks_uri": a.jwks_uri,
         }
     text = f"client_id: {data['client_id']}"
     if data["client_secret"]:
