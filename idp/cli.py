@@ -480,6 +480,39 @@ def mail_deliver(ctx: Context, once: bool, interval: float, limit: int, as_json:
         click.echo("stopped", err=True)
 
 
+# -- back-channel logout ------------------------------------------------------------------------------------
+@main.group()
+def logout() -> None:
+    """Back-channel logout tokens queued by sign-outs."""
+
+
+@logout.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="Seconds between polls of the queue.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000),
+              help="Logout tokens claimed per round.")
+@json_option
+@pass_context
+@handles_errors
+def logout_deliver(ctx: Context, once: bool, interval: float, limit: int, as_json: bool) -> None:
+    """POST queued logout tokens to the relying parties' backchannel_logout_uri (retries with backoff)."""
+    from idp.oidc.logout import deliver_due, deliver_forever
+
+    database, keys = ctx.migrated_database(), KeyStore(ctx.settings.keys_dir)
+    if once:
+        report = deliver_due(database, keys, limit=limit)
+        emit(as_json, {"sent": report.sent, "retrying": report.retrying, "failed": report.failed},
+             report.summary())
+        return
+    click.echo("delivering back-channel logout tokens; Ctrl+C stops", err=True)
+    try:
+        deliver_forever(database, keys, interval=interval, limit=limit,
+                        on_report=lambda r: click.echo(r.summary(), err=True))
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
 # -- identity providers -------------------------------------------------------------------------------------
 @main.group()
 def idp() -> None:
@@ -639,16 +672,18 @@ def oidc_purge(ctx: Context, as_json: bool) -> None:
 @pass_context
 @handles_errors
 def oidc_revoke_sessions(ctx: Context, tenant_slug: str, user_ref: str, as_json: bool) -> None:
-    """Sign a user out everywhere: end their SSO sessions, revoke their refresh tokens, notify the apps."""
-    from idp.oidc.logout import notify_relying_parties
+    """Sign a user out everywhere: end their SSO sessions, revoke their refresh tokens, queue the apps'
+    back-channel logout tokens (``portico logout deliver`` sends them)."""
+    from idp.oidc.logout import enqueue_logouts
     from idp.oidc.store import end_user_sessions
 
+    issuer = ctx.settings.issuer_for(tenant_slug)
     with ctx.transaction() as session:
         t = tenants.get_tenant(session, tenant_slug)
         ended = end_user_sessions(session, t.id, resolve_user(session, t, user_ref).id)
-    keys, issuer = KeyStore(ctx.settings.keys_dir), ctx.settings.issuer_for(tenant_slug)
-    notified = {sso.id: notify_relying_parties(keys, issuer, apps, sso) for sso, apps in ended}
-    emit(as_json, {"sessions": len(ended), "backchannel": notified}, f"ended {len(ended)} session(s)")
+        queued = {sso.id: [row.claims["aud"] for row in enqueue_logouts(session, issuer, apps, sso)]
+                  for sso, apps in ended}
+    emit(as_json, {"sessions": len(ended), "backchannel": queued}, f"ended {len(ended)} session(s)")
 
 
 # -- MFA ----------------------------------------------------------------------------------------------------

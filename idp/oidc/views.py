@@ -24,7 +24,7 @@ from idp.keys import ALGORITHMS
 from idp.models import Application
 from idp.oidc import pending, store
 from idp.oidc.claims import CLAIMS_SUPPORTED, describe_scopes, user_claims
-from idp.oidc.logout import notify_relying_parties
+from idp.oidc.logout import enqueue_logouts
 from idp.oidc.prompt import decide_authentication, parse_max_age
 from idp.oidc.provider import (
     ALL_AUTH_METHODS,
@@ -401,8 +401,8 @@ def logout() -> Response | str | tuple[str, int]:
             return render_template("oidc/logout_confirm.html", form=form, tenant=tenant, application=application)
     if session is not None:
         applications = store.end_session(request_db(), session)
+        enqueue_logouts(request_db(), issuer(), applications, session)  # delivered by the worker, not here
         request_db().commit()
-        notify_relying_parties(runtime().keys, issuer(), applications, session)
     if target:
         state = values.get("state")
         response = redirect(target + (("&" if "?" in target else "?") + urlencode({"state": state}) if state else ""))
