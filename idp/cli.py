@@ -445,19 +445,45 @@ def invite(ctx: Context, tenant_slug: str, email: str, redirect_url: str, send: 
         text += f"\nwarning: {warning}"
     emit(as_json, data, text)
 
-# -- mail ---------------------------------------------------------------------------------------------------
+# -- delivery workers (mail outbox, back-channel logout) ---------------------------------------------------
+def delivery_options(default_interval: float, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--once``, ``--interval``, ``--limit`` and ``--json`` of a queue worker command."""
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed([
+            click.option("--once", is_flag=True, help="Deliver what is due now, then exit."),
+            click.option("--interval", default=default_interval, show_default=True,
+                         type=click.FloatRange(0.1, 3600), help="Seconds between polls of the queue."),
+            click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000),
+                         help=f"{what} claimed per round."),
+            json_option,
+        ]):
+            command = option(command)
+        return command
+    return decorate
+
+
+def run_worker(*, once: bool, as_json: bool, what: str, deliver_once: Callable[[], Any],
+               deliver_forever: Callable[[Callable[[Any], None]], None]) -> None:
+    """One round (``--once``, prints the report) or poll until Ctrl+C (prints each round's summary)."""
+    if once:
+        report = deliver_once()
+        emit(as_json, {"sent": report.sent, "retrying": report.retrying, "failed": report.failed},
+             report.summary())
+        return
+    click.echo(f"delivering {what}; Ctrl+C stops", err=True)
+    try:
+        deliver_forever(lambda r: click.echo(r.summary(), err=True))
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
 @main.group()
 def mail() -> None:
     """The mail outbox."""
 
 
 @mail.command("deliver")
-@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
-              help="Seconds between polls of the outbox.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000),
-              help="Messages claimed per round.")
-@json_option
+@delivery_options(5.0, "Messages")
 @pass_context
 @handles_errors
 def mail_deliver(ctx: Context, once: bool, interval: float, limit: int, as_json: bool) -> None:
@@ -467,32 +493,19 @@ def mail_deliver(ctx: Context, once: bool, interval: float, limit: int, as_json:
     database = ctx.migrated_database()
     smtp = ctx.settings.smtp
     transport = transport_for(smtp)
-    if once:
-        report = deliver_due(database, transport, mail_from=smtp.mail_from, limit=limit)
-        data = {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
-        emit(as_json, data, report.summary())
-        return
-    click.echo(f"delivering mail via {smtp.host or 'the console'}; Ctrl+C stops", err=True)
-    try:
-        deliver_forever(database, transport, mail_from=smtp.mail_from, interval=interval, limit=limit,
-                        on_report=lambda r: click.echo(r.summary(), err=True))
-    except KeyboardInterrupt:
-        click.echo("stopped", err=True)
+    run_worker(once=once, as_json=as_json, what=f"mail via {smtp.host or 'the console'}",
+               deliver_once=lambda: deliver_due(database, transport, mail_from=smtp.mail_from, limit=limit),
+               deliver_forever=lambda report: deliver_forever(database, transport, mail_from=smtp.mail_from,
+                                                              interval=interval, limit=limit, on_report=report))
 
 
-# -- back-channel logout ------------------------------------------------------------------------------------
 @main.group()
 def logout() -> None:
     """Back-channel logout tokens queued by sign-outs."""
 
 
 @logout.command("deliver")
-@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-@click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(0.1, 3600),
-              help="Seconds between polls of the queue.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000),
-              help="Logout tokens claimed per round.")
-@json_option
+@delivery_options(2.0, "Logout tokens")
 @pass_context
 @handles_errors
 def logout_deliver(ctx: Context, once: bool, interval: float, limit: int, as_json: bool) -> None:
@@ -500,17 +513,10 @@ def logout_deliver(ctx: Context, once: bool, interval: float, limit: int, as_jso
     from idp.oidc.logout import deliver_due, deliver_forever
 
     database, keys = ctx.migrated_database(), KeyStore(ctx.settings.keys_dir)
-    if once:
-        report = deliver_due(database, keys, limit=limit)
-        emit(as_json, {"sent": report.sent, "retrying": report.retrying, "failed": report.failed},
-             report.summary())
-        return
-    click.echo("delivering back-channel logout tokens; Ctrl+C stops", err=True)
-    try:
-        deliver_forever(database, keys, interval=interval, limit=limit,
-                        on_report=lambda r: click.echo(r.summary(), err=True))
-    except KeyboardInterrupt:
-        click.echo("stopped", err=True)
+    run_worker(once=once, as_json=as_json, what="back-channel logout tokens",
+               deliver_once=lambda: deliver_due(database, keys, limit=limit),
+               deliver_forever=lambda report: deliver_forever(database, keys, interval=interval, limit=limit,
+                                                              on_report=report))
 
 
 # -- identity providers -------------------------------------------------------------------------------------
