@@ -12,6 +12,7 @@ production; plain http to a loopback host in development. No redirects, short ti
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +33,7 @@ REFETCH_COOLDOWN = 1.0
 TIMEOUT = (3.05, 5.0)  # connect, read (seconds, per socket operation)
 TOTAL_TIMEOUT = 8.0  # the whole body, so a slow drip cannot hold a token request
 MAX_BYTES = 64 * 1024
+log = logging.getLogger(__name__)
 
 
 class JwksFetchError(Exception):
@@ -59,7 +61,7 @@ class ClientJwksCache:
     def __init__(self, *, http: requests.Session | None = None, clock: Callable[[], float] = time.monotonic,
                  refetch_cooldown: float = REFETCH_COOLDOWN, max_bytes: int = MAX_BYTES,
                  timeout: tuple[float, float] = TIMEOUT) -> None:
-        self.http = http or requests.Session()
+        self.http = http  # None: a plain requests.get per fetch (a shared Session is not thread-safe)
         self.clock = clock
         self.refetch_cooldown = refetch_cooldown
         self.max_bytes = max_bytes
@@ -87,13 +89,14 @@ class ClientJwksCache:
 
     def _fetch(self, uri: str) -> _Entry:
         try:
-            with self.http.get(uri, timeout=self.timeout, stream=True, allow_redirects=False,
+            with (self.http or requests).get(uri, timeout=self.timeout, stream=True, allow_redirects=False,
                                headers={"Accept": "application/jwk-set+json, application/json"}) as response:
                 if response.status_code != 200:
                     raise JwksFetchError(f"the jwks_uri answered HTTP {response.status_code}")
                 body = _read_limited(response, self.max_bytes)
                 cache_control = response.headers.get("Cache-Control")
         except requests.RequestException as exc:
+            log.warning("client jwks_uri %s could not be fetched: %s", uri, exc)
             raise JwksFetchError(f"the jwks_uri could not be reached ({type(exc).__name__})") from None
         try:
             document = json.loads(body)

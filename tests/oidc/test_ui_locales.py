@@ -93,3 +93,11 @@ def test_discovery_lists_the_supported_ui_locales(client, contoso) -> None:  # t
 def test_ui_language(value, expected) -> None:  # type: ignore[no-untyped-def]
     assert ui_language(value) == expected
     assert pick_language(ui_language(value)) == (expected or "en")
+
+
+def test_an_unknown_organization_page_follows_the_browser_language(client, contoso) -> None:  # type: ignore[no-untyped-def]
+    german = client.get("/nowhere/login", headers={"Accept-Language": "de"})
+    assert german.status_code == 404 and _lang(german.text) == "de" and "Organisation nicht gefunden" in german.text
+    assert "Organization not found" in client.get("/nowhere/login").text
+
+
