@@ -171,3 +171,17 @@ def test_revoke_sessions_queues_the_logout_tokens(  # type: ignore[no-untyped-de
     assert list(json.loads(result.output)["backchannel"].values()) == [[rp.client_id]]
     assert endpoint.posts == []
     assert backchannel.deliver_due(database, app.extensions["portico"].keys).sent and len(endpoint.posts) == 1
+
+
+def test_purge_removes_settled_deliveries_after_a_week(  # type: ignore[no-untyped-def]
+    client, app, database: Database, contoso: Tenant, member: str, endpoint: RelyingPartyEndpoint
+) -> None:
+    from idp.oidc.store import DELIVERY_RETENTION, purge_expired
+
+    rp = make_rp(database, contoso, backchannel_logout_uri=endpoint.url)
+    _sign_out(client, rp)
+    backchannel.deliver_due(database, app.extensions["portico"].keys)
+    _sign_out(client, rp)  # a second one still pending
+    with database.transaction() as s:
+        assert purge_expired(s, now=utcnow() + DELIVERY_RETENTION * 2)["backchannel_logouts"] == 1
+    assert [r.status for r in _rows(database)] == ["pending"]

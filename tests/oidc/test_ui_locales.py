@@ -99,5 +99,3 @@ def test_an_unknown_organization_page_follows_the_browser_language(client, conto
     german = client.get("/nowhere/login", headers={"Accept-Language": "de"})
     assert german.status_code == 404 and _lang(german.text) == "de" and "Organisation nicht gefunden" in german.text
     assert "Organization not found" in client.get("/nowhere/login").text
-
-
