@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from idp.config import Settings, load_settings
 from idp.db import Database
-from idp.i18n import init_babel
+from idp.i18n import init_babel, set_journey_language_source
 from idp.keys import KeyStore
 from idp.runtime import EXTENSION_KEY, Runtime, close_request_db
 
@@ -51,6 +51,9 @@ def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) ->
     app.extensions[EXTENSION_KEY] = Runtime(settings=settings, database=database, keys=keys)
     app.teardown_appcontext(close_request_db)
     init_babel(app)
+    from idp.signin.context import language as journey_language
+
+    set_journey_language_source(app, journey_language)
 
     from idp.admin.pages import blueprint as admin_blueprint
     from idp.api import blueprint as api_blueprint

@@ -377,14 +377,16 @@ def client() -> None:
 @click.option("--id-token-alg", default="RS256", type=click.Choice(applications.ID_TOKEN_ALGS))
 @click.option("--access-token-alg", default="RS256", type=click.Choice(applications.ID_TOKEN_ALGS),
               help="Signature algorithm of the application's access tokens (resource servers must accept it).")
+@click.option("--jwks-uri", default=None,
+              help="Authenticate with private_key_jwt using the keys published here (no client secret).")
 @json_option
 @pass_context
 @handles_errors
 def client_create(ctx: Context, tenant_slug: str, name: str, redirect_uris: tuple[str, ...],
                   logout_uris: tuple[str, ...], grant_types: tuple[str, ...], scopes: tuple[str, ...], public: bool,
                   first_party: bool, assignment_required: bool, id_token_alg: str, access_token_alg: str,
-                  as_json: bool) -> None:
-    """Register an application; prints its client_id and, once, its client_secret."""
+                  jwks_uri: str | None, as_json: bool) -> None:
+    """Register an application; prints its client_id and, once, its client_secret (none with --jwks-uri)."""
     with ctx.transaction() as session:
         t = tenants.get_tenant(session, tenant_slug)
         created = applications.create_application(
@@ -392,7 +394,7 @@ def client_create(ctx: Context, tenant_slug: str, name: str, redirect_uris: tupl
             scopes=list(scopes), public=public, first_party=first_party, assignment_required=assignment_required,
             post_logout_redirect_uris=list(logout_uris), id_token_signed_response_alg=id_token_alg,
             access_token_signed_response_alg=access_token_alg,
-            production=ctx.settings.is_production, actor="cli",
+            production=ctx.settings.is_production, actor="cli", jwks_uri=jwks_uri,
         )
         a = created.application
         data = {
@@ -406,6 +408,7 @@ def client_create(ctx: Context, tenant_slug: str, name: str, redirect_uris: tupl
             "token_endpoint_auth_method": a.token_endpoint_auth_method,
             "id_token_signed_response_alg": a.id_token_signed_response_alg,
             "access_token_signed_response_alg": a.access_token_signed_response_alg,
+            "jwks_uri": a.jwks_uri,
         }
     text = f"client_id: {data['client_id']}"
     if data["client_secret"]:
@@ -449,19 +452,45 @@ def invite(ctx: Context, tenant_slug: str, email: str, redirect_url: str, send: 
         text += f"\nwarning: {warning}"
     emit(as_json, data, text)
 
-# -- mail ---------------------------------------------------------------------------------------------------
+# -- delivery workers (mail outbox, back-channel logout) ---------------------------------------------------
+def delivery_options(default_interval: float, what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--once``, ``--interval``, ``--limit`` and ``--json`` of a queue worker command."""
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed([
+            click.option("--once", is_flag=True, help="Deliver what is due now, then exit."),
+            click.option("--interval", default=default_interval, show_default=True,
+                         type=click.FloatRange(0.1, 3600), help="Seconds between polls of the queue."),
+            click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000),
+                         help=f"{what} claimed per round."),
+            json_option,
+        ]):
+            command = option(command)
+        return command
+    return decorate
+
+
+def run_worker(*, once: bool, as_json: bool, what: str, deliver_once: Callable[[], Any],
+               deliver_forever: Callable[[Callable[[Any], None]], None]) -> None:
+    """One round (``--once``, prints the report) or poll until Ctrl+C (prints each round's summary)."""
+    if once:
+        report = deliver_once()
+        emit(as_json, {"sent": report.sent, "retrying": report.retrying, "failed": report.failed},
+             report.summary())
+        return
+    click.echo(f"delivering {what}; Ctrl+C stops", err=True)
+    try:
+        deliver_forever(lambda r: click.echo(r.summary(), err=True))
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
+
+
 @main.group()
 def mail() -> None:
     """The mail outbox."""
 
 
 @mail.command("deliver")
-@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-@click.option("--interval", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600),
-              help="Seconds between polls of the outbox.")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000),
-              help="Messages claimed per round.")
-@json_option
+@delivery_options(5.0, "Messages")
 @pass_context
 @handles_errors
 def mail_deliver(ctx: Context, once: bool, interval: float, limit: int, as_json: bool) -> None:
@@ -471,17 +500,30 @@ def mail_deliver(ctx: Context, once: bool, interval: float, limit: int, as_json:
     database = ctx.migrated_database()
     smtp = ctx.settings.smtp
     transport = transport_for(smtp)
-    if once:
-        report = deliver_due(database, transport, mail_from=smtp.mail_from, limit=limit)
-        data = {"sent": report.sent, "retrying": report.retrying, "failed": report.failed}
-        emit(as_json, data, report.summary())
-        return
-    click.echo(f"delivering mail via {smtp.host or 'the console'}; Ctrl+C stops", err=True)
-    try:
-        deliver_forever(database, transport, mail_from=smtp.mail_from, interval=interval, limit=limit,
-                        on_report=lambda r: click.echo(r.summary(), err=True))
-    except KeyboardInterrupt:
-        click.echo("stopped", err=True)
+    run_worker(once=once, as_json=as_json, what=f"mail via {smtp.host or 'the console'}",
+               deliver_once=lambda: deliver_due(database, transport, mail_from=smtp.mail_from, limit=limit),
+               deliver_forever=lambda report: deliver_forever(database, transport, mail_from=smtp.mail_from,
+                                                              interval=interval, limit=limit, on_report=report))
+
+
+@main.group()
+def logout() -> None:
+    """Back-channel logout tokens queued by sign-outs."""
+
+
+@logout.command("deliver")
+@delivery_options(2.0, "Logout tokens")
+@pass_context
+@handles_errors
+def logout_deliver(ctx: Context, once: bool, interval: float, limit: int, as_json: bool) -> None:
+    """POST queued logout tokens to the relying parties' backchannel_logout_uri (retries with backoff)."""
+    from idp.oidc.logout import deliver_due, deliver_forever
+
+    database, keys = ctx.migrated_database(), KeyStore(ctx.settings.keys_dir)
+    run_worker(once=once, as_json=as_json, what="back-channel logout tokens",
+               deliver_once=lambda: deliver_due(database, keys, limit=limit),
+               deliver_forever=lambda report: deliver_forever(database, keys, interval=interval, limit=limit,
+                                                              on_report=report))
 
 
 # -- identity providers -------------------------------------------------------------------------------------
@@ -643,16 +685,18 @@ def oidc_purge(ctx: Context, as_json: bool) -> None:
 @pass_context
 @handles_errors
 def oidc_revoke_sessions(ctx: Context, tenant_slug: str, user_ref: str, as_json: bool) -> None:
-    """Sign a user out everywhere: end their SSO sessions, revoke their refresh tokens, notify the apps."""
-    from idp.oidc.logout import notify_relying_parties
+    """Sign a user out everywhere: end their SSO sessions, revoke their refresh tokens, queue the apps'
+    back-channel logout tokens (``portico logout deliver`` sends them)."""
+    from idp.oidc.logout import enqueue_logouts
     from idp.oidc.store import end_user_sessions
 
+    issuer = ctx.settings.issuer_for(tenant_slug)
     with ctx.transaction() as session:
         t = tenants.get_tenant(session, tenant_slug)
         ended = end_user_sessions(session, t.id, resolve_user(session, t, user_ref).id)
-    keys, issuer = KeyStore(ctx.settings.keys_dir), ctx.settings.issuer_for(tenant_slug)
-    notified = {sso.id: notify_relying_parties(keys, issuer, apps, sso) for sso, apps in ended}
-    emit(as_json, {"sessions": len(ended), "backchannel": notified}, f"ended {len(ended)} session(s)")
+        queued = {sso.id: [row.claims["aud"] for row in enqueue_logouts(session, issuer, apps, sso)]
+                  for sso, apps in ended}
+    emit(as_json, {"sessions": len(ended), "backchannel": queued}, f"ended {len(ended)} session(s)")
 
 
 # -- MFA ----------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, g, jsonify, render_template
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from idp.directory.tenants import find_tenant_cached
@@ -27,8 +28,9 @@ def _html_not_found(exc: UnknownTenant) -> tuple[str, int]:
     return (
         render_template(
             "error.html",
-            title="Organization not found",
-            message=f"There is no organization called “{exc.slug}” here. Check the address you were given.",
+            title=gettext("Organization not found"),
+            message=gettext("There is no organization called “%(slug)s” here. Check the address you were given.",
+                            slug=exc.slug),
         ),
         404,
     )

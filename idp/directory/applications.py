@@ -10,8 +10,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session, selectinload
 
 from idp import audit
@@ -63,6 +66,34 @@ def validate_redirect_uri(uri: str, *, production: bool) -> str:
     return uri
 
 
+def validate_jwks_uri(uri: str, *, production: bool) -> str:
+    """Where a ``private_key_jwt`` client publishes its keys: https (plain http only to a loopback host outside
+    production, as for other URLs in config); no loopback in production, no fragment, no credentials."""
+    parts = urlsplit(uri or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or parts.username:
+        raise ValidationError(f"jwks_uri {uri!r} must be an absolute https URL", field="jwks_uri")
+    if len(uri) > 2048:
+        raise ValidationError("jwks_uri is longer than 2048 characters", field="jwks_uri")
+    loopback = is_loopback_host(parts.hostname)
+    if production and (parts.scheme != "https" or loopback):
+        raise ValidationError(f"jwks_uri {uri!r} must be a public https URL in production", field="jwks_uri")
+    if parts.scheme == "http" and not loopback:
+        raise ValidationError(f"jwks_uri {uri!r} must use https (plain http only to a loopback host in "
+                              "development)", field="jwks_uri")
+    return uri
+
+
+def validate_jwks(jwks: dict[str, Any]) -> dict[str, Any]:
+    """A registered JWK Set of public keys only."""
+    try:
+        keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+    except (ValueError, TypeError, KeyError, JoseError) as exc:
+        raise ValidationError(f"jwks is not a valid JWK Set: {exc}", field="jwks") from None
+    if any(key.is_private for key in keys.keys):
+        raise ValidationError("jwks must hold public keys only", field="jwks")
+    return keys.as_dict(private=False)
+
+
 def validate_scope(scope: str) -> str:
     if not scope or any(c not in SCOPE_CHARS for c in scope):
         raise ValidationError(f"{scope!r} is not a valid OAuth scope token", field="scope")
@@ -86,7 +117,11 @@ def create_application(
     production: bool = False,
     client_id: str | None = None,
     actor: str = "system",
+    jwks_uri: str | None = None,
+    jwks: dict[str, Any] | None = None,
 ) -> CreatedApplication:
+    """Register an application. With ``jwks_uri`` or ``jwks`` it authenticates with ``private_key_jwt`` (and
+    gets no client secret); otherwise confidential clients get a secret (``client_secret_basic``/``_post``)."""
     name = (name or "").strip()
     if not name:
         raise ValidationError("an application needs a name", field="name")
@@ -105,6 +140,15 @@ def create_application(
         raise ValidationError(f"id_token_signed_response_alg must be one of {ID_TOKEN_ALGS}", field="alg")
     if access_token_signed_response_alg not in ID_TOKEN_ALGS:
         raise ValidationError(f"access_token_signed_response_alg must be one of {ID_TOKEN_ALGS}", field="alg")
+    if jwks_uri and jwks:
+        raise ValidationError("register either jwks_uri or jwks, not both", field="jwks_uri")
+    key_based = bool(jwks_uri or jwks)
+    if key_based and public:
+        raise ValidationError("a public client has no keys; jwks_uri/jwks need a confidential client",
+                              field="jwks_uri")
+    jwks_uri = validate_jwks_uri(jwks_uri, production=production) if jwks_uri else None
+    jwks = validate_jwks(jwks) if jwks else None
+    auth_method = "none" if public else "private_key_jwt" if key_based else "client_secret_basic"
     app = Application(
         tenant_id=tenant.id,
         client_id=client_id or secrets.token_urlsafe(18),
@@ -114,7 +158,9 @@ def create_application(
         grant_types=grants,
         response_types=["code"] if "authorization_code" in grants else [],
         scopes=scope_list,
-        token_endpoint_auth_method="none" if public else "client_secret_basic",
+        token_endpoint_auth_method=auth_method,
+        jwks_uri=jwks_uri,
+        jwks=jwks,
         is_public=public,
         is_first_party=first_party,
         assignment_required=assignment_required,
@@ -122,7 +168,7 @@ def create_application(
         access_token_signed_response_alg=access_token_signed_response_alg,
     )
     secret = None
-    if not public:
+    if not public and not key_based:
         secret = secrets.token_urlsafe(32)
         app.secrets.append(ApplicationSecret(secret_hash=hash_client_secret(secret), hint=secret[:4]))
     db.add(app)

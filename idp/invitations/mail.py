@@ -9,14 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idp.i18n import pick_language, translate
+from idp.i18n import N_, pick_language, translate
 from idp.mail import compose
 from idp.models import Invitation, Tenant, User
-
-
-def N_(message: str) -> str:  # noqa: N802  (marks a message for extraction; translated later)
-    return message
-
 
 SUBJECT = N_("%(inviter)s invited you to access applications within their organization")
 

@@ -8,12 +8,14 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 
 from idp.errors import ValidationError
+from idp.i18n import translated_pages
 from idp.invitations import service
 from idp.invitations.links import read_block_token
 from idp.runtime import request_db, runtime
 from idp.tenancy import current_tenant, tenant_blueprint
 
-blueprint = tenant_blueprint("invitation_pages", __name__, error_format="html", url_prefix="/invitations")
+blueprint = translated_pages(
+    tenant_blueprint("invitation_pages", __name__, error_format="html", url_prefix="/invitations"))
 
 
 class BlockForm(FlaskForm):

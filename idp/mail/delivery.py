@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from idp.db import Database, utcnow
-from idp.mail.outbox import DEFAULT_LEASE, claim_due, mark_failed, mark_sent, new_worker_id
+from idp.db import Database
+from idp.mail.outbox import DEFAULT_LEASE, backoff
 from idp.mail.transport import Transport, build_message, is_permanent
 from idp.models import OutboxMessage
+from idp.outbox_queue import DeliveryReport, deliver_round, poll_forever
 
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class DeliveryReport:
-    sent: list[str] = field(default_factory=list)
-    retrying: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-
-    @property
-    def claimed(self) -> int:
-        return len(self.sent) + len(self.retrying) + len(self.failed)
-
-    def summary(self) -> str:
-        return f"sent {len(self.sent)}, to retry {len(self.retrying)}, failed {len(self.failed)}"
+__all__ = ["DeliveryReport", "deliver_due", "deliver_forever"]
 
 
 def deliver_due(
@@ -41,38 +25,12 @@ def deliver_due(
     worker: str | None = None,
 ) -> DeliveryReport:
     """Send every message due at ``now`` (up to ``limit``); safe to run in several processes at once."""
-    worker = worker or new_worker_id()
-    when = now or utcnow()
-    report = DeliveryReport()
-    with database.transaction() as db:
-        claimed = claim_due(db, worker=worker, now=when, limit=limit, lease=lease)
     try:
-        _send_claimed(database, transport, claimed, mail_from=mail_from, worker=worker, when=when, report=report)
+        return deliver_round(database, OutboxMessage, prepare=lambda row: build_message(row, mail_from),
+                             send=transport.send, is_permanent=is_permanent, backoff=backoff, now=now, limit=limit,
+                             lease=lease, worker=worker, what="mail")
     finally:
         transport.close()
-    return report
-
-
-def _send_claimed(database: Database, transport: Transport, claimed: list[str], *, mail_from: str, worker: str,
-                  when: datetime, report: DeliveryReport) -> None:
-    for message_id in claimed:
-        with database.sessionmaker() as db:
-            row = db.get(OutboxMessage, message_id)
-            assert row is not None  # claimed rows are never deleted by delivery
-            email = build_message(row, mail_from)
-        try:
-            transport.send(email)
-        except Exception as exc:  # any transport failure is recorded on the row and retried
-            error = f"{type(exc).__name__}: {exc}"
-            with database.transaction() as db:
-                status = mark_failed(db, message_id, worker=worker, now=when, error=error,
-                                     permanent=is_permanent(exc))
-            log.warning("mail %s not delivered (%s): %s", message_id, status, error)
-            (report.failed if status == "failed" else report.retrying).append(message_id)
-            continue
-        with database.transaction() as db:
-            mark_sent(db, message_id, worker=worker, now=when)
-        report.sent.append(message_id)
 
 
 def deliver_forever(
@@ -86,10 +44,5 @@ def deliver_forever(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> None:
     """Poll the outbox every ``interval`` seconds (immediately again while there was work)."""
-    worker = new_worker_id()
-    while not should_stop():
-        report = deliver_due(database, transport, mail_from=mail_from, worker=worker, limit=limit)
-        if on_report and report.claimed:
-            on_report(report)
-        if not report.claimed:
-            time.sleep(interval)
+    poll_forever(lambda worker: deliver_due(database, transport, mail_from=mail_from, worker=worker, limit=limit),
+                 interval=interval, on_report=on_report, should_stop=should_stop)

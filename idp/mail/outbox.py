@@ -1,4 +1,5 @@
-"""The outbox: writing messages in the caller's transaction, and the claim/settle steps of delivery.
+"""The outbox: writing messages in the caller's transaction, and the claim/settle steps of delivery
+(:mod:`idp.outbox_queue`, shared with back-channel logout).
 
 Several delivery processes may run at once. A process *claims* a due row with a conditional UPDATE (the row must
 still be due when the UPDATE runs), so exactly one process wins each row; the claim carries a lease, and a row
@@ -9,22 +10,22 @@ a stable ``Message-ID`` (derived from the row id) so receivers can drop such a d
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from idp import outbox_queue as queue
 from idp.db import utcnow
 from idp.directory.emails import validate_address
 from idp.errors import ValidationError
 from idp.models import OutboxMessage
+from idp.outbox_queue import exponential_backoff
 
 DEFAULT_MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
-DEFAULT_LEASE = timedelta(minutes=5)
-MAX_ERROR_LENGTH = 2000
+DEFAULT_LEASE = queue.DEFAULT_LEASE
 
 
 def enqueue(
@@ -73,91 +74,27 @@ def enqueue(
     return message
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait before the next try after ``attempts`` failed tries: 1, 2, 4, ... minutes, capped at an hour."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
-
-
-def new_worker_id() -> str:
-    return f"worker-{secrets.token_hex(8)}"
-
-
-def _due(now: datetime):  # type: ignore[no-untyped-def]
-    return and_(
-        OutboxMessage.attempts < OutboxMessage.max_attempts,
-        or_(
-            and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now),
-            and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
-        ),
-    )
-
-
-def _abandon_exhausted(db: Session, now: datetime) -> None:
-    """Rows whose worker died on their last allowed attempt: give up on them, saying why."""
-    db.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.status == "sending",
-            OutboxMessage.lease_until < now,
-            OutboxMessage.attempts >= OutboxMessage.max_attempts,
-        )
-        .values(status="failed", claimed_by=None, lease_until=None,
-                last_error="delivery was interrupted on the last allowed attempt")
-    )
+backoff = exponential_backoff(BACKOFF_BASE, BACKOFF_CAP)
+"""Wait before the next try after ``attempts`` failed tries: 1, 2, 4, ... minutes, capped at an hour."""
 
 
 def claim_due(
     db: Session, *, worker: str, now: datetime, limit: int = 50, lease: timedelta = DEFAULT_LEASE
 ) -> list[str]:
     """Claim up to ``limit`` due messages for ``worker``; returns the ids this worker now owns."""
-    _abandon_exhausted(db, now)
-    candidates = db.scalars(
-        select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.next_attempt_at).limit(limit)
-    ).all()
-    claimed: list[str] = []
-    for message_id in candidates:
-        result = db.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, _due(now))
-            .values(status="sending", claimed_by=worker, lease_until=now + lease,
-                    attempts=OutboxMessage.attempts + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
-            claimed.append(message_id)
-    return claimed
+    return queue.claim_due(db, OutboxMessage, worker=worker, now=now, limit=limit, lease=lease)
 
 
 def mark_sent(db: Session, message_id: str, *, worker: str, now: datetime) -> bool:
-    result = db.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
-        .values(status="sent", sent_at=now, claimed_by=None, lease_until=None, last_error=None)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    return queue.mark_sent(db, OutboxMessage, message_id, worker=worker, now=now)
 
 
 def mark_failed(
     db: Session, message_id: str, *, worker: str, now: datetime, error: str, permanent: bool = False
 ) -> str | None:
-    """Record a failed try: back to ``pending`` after a backoff, or ``failed`` when attempts are used up or
-    the error is permanent. Returns the new status (None if this worker no longer owns the row)."""
-    message = db.scalar(
-        select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
-    )
-    if message is None:
-        return None
-    message.last_error = error[:MAX_ERROR_LENGTH]
-    message.claimed_by = None
-    message.lease_until = None
-    if permanent or message.attempts >= message.max_attempts:
-        message.status = "failed"
-    else:
-        message.status = "pending"
-        message.next_attempt_at = now + backoff(message.attempts)
-    return message.status
-
+    """Record a failed try (see :func:`idp.outbox_queue.mark_failed`)."""
+    return queue.mark_failed(db, OutboxMessage, message_id, worker=worker, now=now, error=error, backoff=backoff,
+                             permanent=permanent)
 
 
 def recent_messages(db: Session, *, limit: int = 50) -> list[OutboxMessage]:

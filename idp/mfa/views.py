@@ -5,28 +5,31 @@ The pages serve only the user a sign-in journey handed over with :func:`idp.mfa.
 from __future__ import annotations
 
 from flask import redirect, render_template, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from idp.db import scoped, utcnow
+from idp.i18n import N_, translated_pages
 from idp.mfa import service, step
 from idp.models import Tenant, User
 from idp.runtime import request_db, runtime
 from idp.tenancy import current_tenant, tenant_blueprint
 
-blueprint = tenant_blueprint("mfa", __name__, error_format="html", url_prefix="/mfa")
-EXPIRED = "This sign-in has expired or was not started here. Go back to the application and sign in again."
+blueprint = translated_pages(tenant_blueprint("mfa", __name__, error_format="html", url_prefix="/mfa"))
+EXPIRED = N_("This sign-in has expired or was not started here. Go back to the application and sign in again.")
 
 
 class CodeForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired(message="Enter the code."), Length(max=32)])
-    submit = SubmitField("Verify")
+    code = StringField(_l("Code"), validators=[DataRequired(message=_l("Enter the code.")), Length(max=32)])
+    submit = SubmitField(_l("Verify"))
 
 
 def _expired() -> tuple[str, int]:
-    return render_template("error.html", title="Sign-in expired", message=EXPIRED), 400
+    return render_template("error.html", title=gettext("Sign-in expired"), message=gettext(EXPIRED)), 400
 
 
 def _handoff_user(tenant: Tenant) -> tuple[dict, User] | None:

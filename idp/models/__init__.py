@@ -2,6 +2,7 @@
 
 from idp.models.application import AppAssignment, Application, ApplicationOwner, ApplicationSecret
 from idp.models.audit import AuditEvent
+from idp.models.backchannel import BackchannelLogout
 from idp.models.group import Group, GroupMember, GroupOwner
 from idp.models.identity_provider import PROVIDER_TYPES, IdentityProvider, IdentityProviderDomain
 from idp.models.invitation import Invitation, InvitationBlock
@@ -32,6 +33,7 @@ __all__ = [
     "ApplicationOwner",
     "ApplicationSecret",
     "AuditEvent",
+    "BackchannelLogout",
     "SsoSessionClient",
     "SignInJourney",
     "SsoSession",

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.db import Base, new_id, utcnow
+from idp.db import Base, new_id
+from idp.outbox_queue import QUEUE_STATUSES, QueuedRow
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed")
+OUTBOX_STATUSES = QUEUE_STATUSES
 
 
-class OutboxMessage(Base):
+class OutboxMessage(QueuedRow, Base):
     """One email to deliver. ``status`` moves pending -> sending (claimed, with a lease) -> sent | failed;
     a failed attempt puts it back to pending with ``next_attempt_at`` pushed out (backoff)."""
 
@@ -33,12 +32,3 @@ class OutboxMessage(Base):
     html_body: Mapped[str | None] = mapped_column(Text)
     cc_address: Mapped[str | None] = mapped_column(String(320))
     reply_to: Mapped[str | None] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    max_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=8)
-    next_attempt_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
-    lease_until: Mapped[datetime | None] = mapped_column()
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(nullable=False, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from idp.i18n import N_
 from idp.models import User
 
 OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
@@ -13,12 +14,12 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "email": ("email", "email_verified"),
 }
 SCOPE_DESCRIPTIONS: dict[str, str] = {
-    "openid": "Sign you in",
-    "profile": "Read your name and user name",
-    "email": "Read your email address",
-    "offline_access": "Keep access while you are away",
-    "scim.read": "Read the directory",
-    "scim.write": "Change the directory",
+    "openid": N_("Sign you in"),
+    "profile": N_("Read your name and user name"),
+    "email": N_("Read your email address"),
+    "offline_access": N_("Keep access while you are away"),
+    "scim.read": N_("Read the directory"),
+    "scim.write": N_("Change the directory"),
 }
 CLAIMS_SUPPORTED = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "sid",
                     "tid", *SCOPE_CLAIMS["profile"], *SCOPE_CLAIMS["email"])

@@ -17,6 +17,7 @@ from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, Flask
 from authlib.oauth2.rfc6749 import (
     AuthorizationCodeMixin,
     ClientMixin,
+    InvalidClientError,
     InvalidGrantError,
     InvalidRequestError,
     InvalidScopeError,
@@ -33,7 +34,7 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import OpenIDCode
-from flask import Flask
+from flask import Flask, g
 from flask import request as flask_request
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import Session
@@ -44,6 +45,7 @@ from idp.directory.applications import find_application_cached, verify_client_se
 from idp.models import Application, AuthorizationCode, RefreshToken, SsoSession, User
 from idp.oidc import store
 from idp.oidc.claims import OIDC_SCOPES, user_claims
+from idp.oidc.client_keys import JwksFetchError, client_jwks_cache
 from idp.runtime import request_db, runtime
 from idp.sign_in_policy import check_sign_in, is_guest_or_external, record_check
 from idp.tenancy import current_tenant, issuer
@@ -443,7 +445,8 @@ class PorticoOpenIDCode(OpenIDCode):
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):
-    """``private_key_jwt`` (RFC 7523 §2.2) with keys from the application's registered JWKS."""
+    """``private_key_jwt`` (RFC 7523 §2.2) with keys from the application's registered ``jwks`` or its
+    ``jwks_uri`` (fetched and cached by :mod:`idp.oidc.client_keys`; refetched once for an unknown ``kid``)."""
 
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
@@ -455,12 +458,22 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
         return store.claim_assertion_jti(_db(), current_tenant().id, str(claims["sub"]), str(jti), expires)
 
-    def resolve_client_public_key(self, client: Client) -> KeySet:
-        if not client.app.jwks:
-            from authlib.oauth2.rfc6749 import InvalidClientError
+    def extract_assertion(self, assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        headers, claims = super().extract_assertion(assertion)
+        g.client_assertion_kid = headers.get("kid") if isinstance(headers.get("kid"), str) else None
+        return headers, claims
 
-            raise InvalidClientError(description="The application has no registered JWKS.")
-        return KeySet.import_key_set(client.app.jwks)
+    def resolve_client_public_key(self, client: Client) -> KeySet:
+        app = client.app
+        if app.jwks:
+            return KeySet.import_key_set(app.jwks)
+        if app.jwks_uri:
+            try:
+                return client_jwks_cache().keys(app.jwks_uri, production=runtime().settings.is_production,
+                                                kid=g.get("client_assertion_kid"))
+            except JwksFetchError as exc:
+                raise InvalidClientError(description=f"The application's keys could not be read: {exc}.") from None
+        raise InvalidClientError(description="The application has no registered jwks or jwks_uri.")
 
 
 class Introspection(IntrospectionEndpoint):

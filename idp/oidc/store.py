@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from idp.db import scoped, utcnow
@@ -21,6 +21,7 @@ from idp.models import (
     AppAssignment,
     Application,
     AuthorizationCode,
+    BackchannelLogout,
     ConsentGrant,
     GroupMember,
     RefreshToken,
@@ -331,6 +332,7 @@ def claim_assertion_jti(db: Session, tenant_id: str, client_id: str, jti: str, e
 
 # -- housekeeping ------------------------------------------------------------------------------------------
 CODE_RETENTION = timedelta(days=1)  # used codes are kept a day past expiry so a late replay still revokes
+DELIVERY_RETENTION = timedelta(days=7)  # settled back-channel logouts stay a week to show what happened
 
 
 def purge_expired(db: Session, now: datetime | None = None) -> dict[str, int]:
@@ -344,6 +346,8 @@ def purge_expired(db: Session, now: datetime | None = None) -> dict[str, int]:
         ("used_client_assertions", UsedClientAssertion, UsedClientAssertion.expires_at < now),
         ("sso_sessions", SsoSession, or_(SsoSession.expires_at < now, SsoSession.ended_at < now - CODE_RETENTION)),
         ("signin_journeys", SignInJourney, SignInJourney.expires_at < now),
+        ("backchannel_logouts", BackchannelLogout, and_(BackchannelLogout.status.in_(("sent", "failed")),
+                                                        BackchannelLogout.created_at < now - DELIVERY_RETENTION)),
     ]
     for name, model, condition in plans:
         if model is SsoSession:

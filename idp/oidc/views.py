@@ -10,6 +10,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, scope_to_list
 from authlib.oidc.core.errors import ConsentRequiredError
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -18,11 +19,12 @@ from wtforms import HiddenField, SubmitField
 
 from idp.directory.applications import find_application_by_client_id
 from idp.directory.tenants import find_tenant
+from idp.i18n import N_, SUPPORTED_LANGUAGES, translated_pages
 from idp.keys import ALGORITHMS
 from idp.models import Application
 from idp.oidc import pending, store
 from idp.oidc.claims import CLAIMS_SUPPORTED, describe_scopes, user_claims
-from idp.oidc.logout import notify_relying_parties
+from idp.oidc.logout import enqueue_logouts
 from idp.oidc.prompt import decide_authentication, parse_max_age
 from idp.oidc.provider import (
     ALL_AUTH_METHODS,
@@ -40,7 +42,7 @@ from idp.runtime import request_db, runtime
 from idp.tenancy import current_tenant, issuer, tenant_blueprint
 
 blueprint = tenant_blueprint("oidc", __name__, error_format="json")
-pages = tenant_blueprint("oidc_pages", __name__, error_format="html")
+pages = translated_pages(tenant_blueprint("oidc_pages", __name__, error_format="html"))
 metadata_blueprint = Blueprint("oauth_metadata", __name__)
 RESPONSE_MODES = ("query", "form_post")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -73,7 +75,7 @@ def provider_metadata(iss: str, scopes: list[str]) -> dict[str, Any]:
         "claims_supported": list(CLAIMS_SUPPORTED),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "acr_values_supported": [DEFAULT_ACR],
-        "ui_locales_supported": ["en"],
+        "ui_locales_supported": list(SUPPORTED_LANGUAGES),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
@@ -111,8 +113,13 @@ def oauth_metadata(tenant: str) -> Response | tuple[Response, int]:
 
 
 # -- authorization endpoint -------------------------------------------------------------------------------
+EXPIRED_REQUEST = N_("This sign-in request has expired. Go back to the application and sign in again.")
+
+
 def _error_page(message: str, status: int = 400) -> tuple[str, int]:
-    return render_template("error.html", title="This sign-in request cannot continue", message=message), status
+    """``message`` is translated when the catalog knows it (Portico's own messages are marked with ``N_``)."""
+    return render_template("error.html", title=gettext("This sign-in request cannot continue"),
+                           message=gettext(message)), status
 
 
 def _deliver(location: str, params: dict[str, list[str]]) -> Response | str:
@@ -141,7 +148,9 @@ def authorize() -> Response | str | tuple[str, int]:
     resume_id = request.args.get("resume")
     waiting = pending.load(resume_id) if resume_id else None
     if resume_id and waiting is None:
-        return _error_page("This sign-in request has expired. Go back to the application and sign in again.")
+        return _error_page(EXPIRED_REQUEST)
+    if resume_id:
+        pending.resume(resume_id)
     params: dict[str, list[str]] = waiting["params"] if waiting else request.values.to_dict(flat=False)
     waiting = waiting or {}
     oauth_request = AuthorizationRequest(public_url(), params, request.headers)
@@ -159,6 +168,7 @@ def authorize() -> Response | str | tuple[str, int]:
         prompts=prompts, max_age=max_age, auth_time=session.auth_time if session and user else None,
         requested_at=waiting.get("requested_at"), now=int(time.time()),
         hinted_subject=hint_claims.get("sub") if hint_claims else None, session_subject=user.id if user else None,
+        account_chosen=bool(waiting.get("account_chosen")),
     )
     end_user = None if decision.login_required else user
     try:
@@ -186,6 +196,8 @@ def authorize() -> Response | str | tuple[str, int]:
         if resume_id:
             pending.mark(resume_id, requested_at=int(time.time()))
         return redirect(url_for("signin.login", request=request_id))
+    if decision.choose_account:
+        return redirect(url_for("oidc_pages.select_account", request=resume_id or pending.save(params)))
     application: Application = grant.request.client.app
     if not store.may_sign_in(request_db(), application, user.id):
         pending.drop(resume_id)
@@ -211,6 +223,37 @@ def authorize() -> Response | str | tuple[str, int]:
     return _deliver(response.headers["Location"], params)
 
 
+# -- account chooser (prompt=select_account) ---------------------------------------------------------------
+class SelectAccountForm(FlaskForm):
+    request_id = HiddenField()
+    current = SubmitField("Continue")  # the page labels it "Continue as <name>"
+    another = SubmitField("Use another account")
+
+
+@pages.route("/select-account", methods=["GET", "POST"])
+def select_account() -> Response | str | tuple[str, int]:
+    """The signed-in account, or another one: continuing keeps the session (``auth_time`` unchanged); "Use
+    another account" goes to the sign-in page with an empty email field and a new sign-in for this request."""
+    tenant = current_tenant()
+    form = SelectAccountForm()
+    request_id = form.request_id.data or request.args.get("request", "")
+    if pending.load(request_id) is None:
+        return _error_page(EXPIRED_REQUEST)
+    user = session_user(current_session(tenant))
+    if user is None:  # the session ended meanwhile: a normal sign-in
+        return redirect(url_for("oidc_pages.authorize", resume=request_id))
+    if form.validate_on_submit():
+        if form.another.data:
+            pending.mark(request_id, requested_at=int(time.time()), empty_login_form=True)
+            return redirect(url_for("signin.login", request=request_id))
+        pending.mark(request_id, account_chosen=True)
+        return redirect(url_for("oidc_pages.authorize", resume=request_id))
+    form.request_id.data = request_id
+    return render_template("oidc/select_account.html", form=form, tenant=tenant, user=user,
+                           account_name=user.display_name or user.mail or user.user_principal_name,
+                           account_email=user.mail or user.user_principal_name)
+
+
 # -- consent ----------------------------------------------------------------------------------------------
 class ConsentForm(FlaskForm):
     request_id = HiddenField()
@@ -227,11 +270,11 @@ def consent() -> Response | str | tuple[str, int]:
     session = current_session(tenant)
     user = session_user(session)
     if waiting is None or user is None:
-        return _error_page("This sign-in request has expired. Go back to the application and sign in again.")
+        return _error_page(EXPIRED_REQUEST)
     params = waiting["params"]
     application = find_application_by_client_id(request_db(), tenant, params.get("client_id", [""])[0])
     if application is None:
-        return _error_page("The application of this request no longer exists.")
+        return _error_page(N_("The application of this request no longer exists."))
     scopes = [s for s in (params.get("scope", [""])[0]).split() if s in application.scopes]
     if form.validate_on_submit():
         if form.allow.data:
@@ -335,20 +378,20 @@ def logout() -> Response | str | tuple[str, int]:
     values = request.values
     hint_claims = _read_id_token_hint(values["id_token_hint"]) if values.get("id_token_hint") else None
     if values.get("id_token_hint") and hint_claims is None:
-        return _error_page("The id_token_hint was not issued by this organization.")
+        return _error_page(N_("The id_token_hint was not issued by this organization."))
     client_id = values.get("client_id")
     if hint_claims:
         audiences = hint_claims.get("aud")
         audiences = audiences if isinstance(audiences, list) else [audiences]
         if client_id and client_id not in audiences:
-            return _error_page("client_id does not match the id_token_hint.")
+            return _error_page(N_("client_id does not match the id_token_hint."))
         client_id = client_id or audiences[0]
     application = find_application_by_client_id(request_db(), tenant, client_id) if client_id else None
     if client_id and application is None:
-        return _error_page("Unknown application.")
+        return _error_page(N_("Unknown application."))
     target = values.get("post_logout_redirect_uri")
     if target and (application is None or target not in application.post_logout_redirect_uris):
-        return _error_page("The post_logout_redirect_uri is not registered for this application.")
+        return _error_page(N_("The post_logout_redirect_uri is not registered for this application."))
 
     session = current_session(tenant)
     confirmed = hint_claims is not None and session is not None and hint_claims.get("sid") in (None, session.id)
@@ -358,8 +401,8 @@ def logout() -> Response | str | tuple[str, int]:
             return render_template("oidc/logout_confirm.html", form=form, tenant=tenant, application=application)
     if session is not None:
         applications = store.end_session(request_db(), session)
+        enqueue_logouts(request_db(), issuer(), applications, session)  # delivered by the worker, not here
         request_db().commit()
-        notify_relying_parties(runtime().keys, issuer(), applications, session)
     if target:
         state = values.get("state")
         response = redirect(target + (("&" if "?" in target else "?") + urlencode({"state": state}) if state else ""))

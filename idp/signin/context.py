@@ -62,3 +62,8 @@ def change_flow(**changes: Any) -> dict[str, Any]:
     new = {**flow(), **changes}
     set_flow(new)
     return new
+
+
+def language() -> str | None:
+    """The journey's language (the ``ui_locales`` of its authorization request), if it has one."""
+    return state().get("language") if "tenant" in g else None

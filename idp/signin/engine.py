@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from idp import audit, signin_log
 from idp.directory.applications import find_application_by_client_id
@@ -35,9 +36,9 @@ def error_page(title: str, message: str, status: int = 400) -> tuple[str, int]:
 
 
 def expired_page() -> tuple[str, int]:
-    return error_page("This sign-in has expired",
-                      "Your sign-in took too long or was started in another window. Go back to the application "
-                      "(or open the invitation link again) and start over.")
+    return error_page(gettext("This sign-in has expired"),
+                      gettext("Your sign-in took too long or was started in another window. Go back to the "
+                              "application (or open the invitation link again) and start over."))
 
 
 def begin(email: str, *, request_id: str | None = None, invitation_id: str | None = None,
@@ -169,9 +170,9 @@ def blocked(flow: Flow, user: User, check: PolicyCheck) -> ResponseReturnValue:
     log_check(flow, user, check)
     request_db().commit()
     context.set_flow(None)
-    return error_page("Sign-in blocked by your organization's access policy",
-                      f"{check.decision.message}. Ask the administrator of {current_tenant().display_name} "
-                      "for access.", 403)
+    return error_page(gettext("Sign-in blocked by your organization's access policy"),
+                      gettext("%(reason)s. Ask the administrator of %(organization)s for access.",
+                              reason=check.decision.message, organization=current_tenant().display_name), 403)
 
 
 # -- built-in steps -----------------------------------------------------------------------------------------

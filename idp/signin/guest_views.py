@@ -7,6 +7,8 @@ import logging
 
 from flask import Flask, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField
 from wtforms.validators import Length
@@ -17,6 +19,7 @@ from idp.errors import DomainError
 from idp.federation import client as federation_client
 from idp.federation import service as federation
 from idp.federation.accounts import bind_upstream_identity, match_upstream_identity
+from idp.i18n import N_, translated_pages
 from idp.invitations import service as invitations
 from idp.models import IdentityProvider, Invitation, User
 from idp.oidc import pending
@@ -28,15 +31,17 @@ from idp.signin.steps import SignInRoute, register_route, register_step
 from idp.tenancy import current_tenant, issuer, tenant_blueprint
 
 log = logging.getLogger(__name__)
-blueprint = tenant_blueprint("journey", __name__, error_format="html")
+blueprint = translated_pages(tenant_blueprint("journey", __name__, error_format="html"))
 GUEST_ROUTE = "guest"
 
 
 def _not_invited(email: str) -> tuple[str, int]:
     tenant = current_tenant()
-    return engine.error_page(f"You have not been invited to {tenant.display_name}",
-                             f"{email} is not a member or guest of {tenant.display_name}. Ask someone in the "
-                             "organization to invite you, then open the link in the invitation mail.", 403)
+    return engine.error_page(
+        gettext("You have not been invited to %(organization)s", organization=tenant.display_name),
+        gettext("%(email)s is not a member or guest of %(organization)s. Ask someone in the organization to invite "
+                "you, then open the link in the invitation mail.", email=email, organization=tenant.display_name),
+        403)
 
 
 # -- routing (home-realm discovery) ------------------------------------------------------------------------
@@ -54,23 +59,25 @@ def route() -> ResponseReturnValue:
     try:
         decision = guests.home_realm(db, tenant, email, guest, issuer_for=runtime().settings.issuer_for)
     except ValueError as exc:
-        return engine.error_page("This address cannot be used", f"{exc}. Check the address and try again.")
+        return engine.error_page(gettext("This address cannot be used"),
+                                 gettext("%(problem)s. Check the address and try again.", problem=exc))
     log.info("home realm for %s in %s: %s (%s)", email, tenant.slug, decision.kind, decision.reason)
     context.change_flow(guest_id=guest.id, route={"kind": str(decision.kind), "provider_id": decision.provider_id,
                                                   "home_issuer": decision.home_issuer})
     if decision.kind is RouteKind.EMAIL_OTP:
         return redirect(url_for("journey.email_otp"))
     if decision.kind is RouteKind.BLOCKED:
-        return engine.error_page("You cannot sign in here right now", decision.message, 403)
+        return engine.error_page(gettext("You cannot sign in here right now"), decision.message, 403)
     if decision.kind is RouteKind.UPSTREAM and decision.provider_id:
         return _to_upstream(federation.get_provider(db, tenant, decision.provider_id), email)
     settings = runtime().settings
     home = home_tenant.tenant_of_issuer(db, decision.home_issuer or "", issuer_for=settings.issuer_for)
     if home is None:  # a partner deployment: its administrator registers it as an oidc identity provider
         return engine.error_page(
-            "Your home organization is not set up here",
-            f"{decision.message} {tenant.display_name} has no identity provider for {decision.home_issuer}. "
-            "Ask the administrator to add it.", 403)
+            gettext("Your home organization is not set up here"),
+            decision.message + " " + gettext(
+                "%(organization)s has no identity provider for %(issuer)s. Ask the administrator to add it.",
+                organization=tenant.display_name, issuer=decision.home_issuer), 403)
     provider = home_tenant.federation_provider(db, tenant, home, issuer_for=settings.issuer_for,
                                                secret_key=settings.secret_key, production=settings.is_production)
     db.commit()
@@ -79,25 +86,25 @@ def route() -> ResponseReturnValue:
 
 # -- upstream identity providers ------------------------------------------------------------------------------
 UPSTREAM_PAGES = {
-    "accessDenied": ("You did not allow the sign-in",
-                     "{name} reported that the sign-in was cancelled or refused. Go back and sign in again, and "
-                     "allow access when {name} asks."),
-    "invalidState": ("This sign-in could not be matched",
-                     "The answer from {name} does not belong to the sign-in started in this browser (it may have "
-                     "been opened twice, or taken too long). Go back to the application and start again."),
-    "unreachable": ("{name} cannot be reached",
-                    "Portico could not contact {name}. Try again in a few minutes; if it keeps happening, tell the "
-                    "administrator of {org}."),
-    "invalidIdToken": ("{name} sent an identity that cannot be trusted",
-                       "The sign-in answer from {name} failed its security checks, so it was refused. Try again; "
-                       "if it keeps happening, tell the administrator of {org}."),
-    "tokenError": ("{name} did not complete the sign-in",
-                   "The sign-in code from {name} could not be used (it may have expired or been used already). "
-                   "Go back to the application and sign in again."),
+    "accessDenied": (N_("You did not allow the sign-in"),
+                     N_("%(name)s reported that the sign-in was cancelled or refused. Go back and sign in again, "
+                        "and allow access when %(name)s asks.")),
+    "invalidState": (N_("This sign-in could not be matched"),
+                     N_("The answer from %(name)s does not belong to the sign-in started in this browser (it may "
+                        "have been opened twice, or taken too long). Go back to the application and start again.")),
+    "unreachable": (N_("%(name)s cannot be reached"),
+                    N_("Portico could not contact %(name)s. Try again in a few minutes; if it keeps happening, tell "
+                       "the administrator of %(org)s.")),
+    "invalidIdToken": (N_("%(name)s sent an identity that cannot be trusted"),
+                       N_("The sign-in answer from %(name)s failed its security checks, so it was refused. Try "
+                          "again; if it keeps happening, tell the administrator of %(org)s.")),
+    "tokenError": (N_("%(name)s did not complete the sign-in"),
+                   N_("The sign-in code from %(name)s could not be used (it may have expired or been used "
+                      "already). Go back to the application and sign in again.")),
 }
-UPSTREAM_DEFAULT_PAGE = ("{name} could not sign you in",
-                         "The sign-in at {name} failed. Go back to the application and try again; if it keeps "
-                         "happening, tell the administrator of {org}.")
+UPSTREAM_DEFAULT_PAGE = (N_("%(name)s could not sign you in"),
+                         N_("The sign-in at %(name)s failed. Go back to the application and try again; if it keeps "
+                            "happening, tell the administrator of %(org)s."))
 
 
 def _upstream_failure(provider: IdentityProvider, exc: federation_client.UpstreamError) -> tuple[str, int]:
@@ -105,7 +112,7 @@ def _upstream_failure(provider: IdentityProvider, exc: federation_client.Upstrea
                 exc.detail or exc)
     title, message = UPSTREAM_PAGES.get(exc.reason, UPSTREAM_DEFAULT_PAGE)
     values = {"name": provider.name, "org": current_tenant().display_name}
-    return engine.error_page(title.format(**values), message.format(**values), 502 if exc.reason == "unreachable"
+    return engine.error_page(gettext(title, **values), gettext(message, **values), 502 if exc.reason == "unreachable"
                              else 400)
 
 
@@ -147,9 +154,9 @@ def upstream_callback() -> ResponseReturnValue:
     flow = context.flow()
     waiting = flow.get("upstream")
     if not waiting:
-        return engine.error_page("This sign-in could not be matched",
-                                 "The answer from the identity provider does not belong to a sign-in started in this "
-                                 "browser. Go back to the application and start again.")
+        return engine.error_page(gettext("This sign-in could not be matched"), gettext(
+            "The answer from the identity provider does not belong to a sign-in started in this browser. Go back to "
+            "the application and start again."))
     db = request_db()
     provider = db.get(IdentityProvider, waiting["provider_id"])
     if provider is None or provider.tenant_id != tenant.id:
@@ -169,9 +176,10 @@ def upstream_callback() -> ResponseReturnValue:
         engine.log_failure(user, user=db.get(User, flow["guest_id"]) if flow.get("guest_id") else None,
                            typed_name=flow.get("email"), request_id=flow.get("request_id"),
                            upstream_idp=identity.issuer)
-        return engine.error_page(f"You cannot sign in to {tenant.display_name} with this account",
-                                 f"{user} Ask someone in {tenant.display_name} to invite you, or sign in with the "
-                                 "account you were invited with.", 403)
+        return engine.error_page(
+            gettext("You cannot sign in to %(organization)s with this account", organization=tenant.display_name),
+            user + " " + gettext("Ask someone in %(organization)s to invite you, or sign in with the account you "
+                                 "were invited with.", organization=tenant.display_name), 403)
     home = home_tenant.tenant_of_issuer(db, identity.issuer, issuer_for=runtime().settings.issuer_for)
     return engine.authenticated(user, amr=list(identity.amr), upstream_amr=list(identity.amr),
                                 identity={"issuer": identity.issuer, "sub": identity.subject},
@@ -180,12 +188,12 @@ def upstream_callback() -> ResponseReturnValue:
 
 # -- email one-time passcode -------------------------------------------------------------------------------
 class SendCodeForm(FlaskForm):
-    send = SubmitField("Send code")
+    send = SubmitField(_l("Send code"))
 
 
 class VerifyCodeForm(FlaskForm):
-    code = StringField("Code", validators=[Length(max=32)])
-    verify = SubmitField("Verify")
+    code = StringField(_l("Code"), validators=[Length(max=32)])
+    verify = SubmitField(_l("Verify"))
 
 
 @blueprint.route("/signin/otp", methods=["GET", "POST"])
@@ -202,23 +210,24 @@ def email_otp() -> ResponseReturnValue:
     sent = bool(flow.get("otp_sent"))
     if request.method == "POST" and send_form.send.data:
         if not send_form.validate_on_submit():
-            error, status = "This page was open too long. Send the code again.", 400
+            error, status = gettext("This page was open too long. Send the code again."), 400
         else:
             try:
                 otp.send_code(db, tenant, flow["email"], now=utcnow(), secret_key=settings.secret_key,
                               client_ip=request.remote_addr)
                 db.commit()
                 context.change_flow(otp_sent=True)
-                sent, message = True, f"We sent a code to {flow['email']}. It is valid for 30 minutes."
+                sent, message = True, gettext("We sent a code to %(email)s. It is valid for 30 minutes.",
+                                              email=flow["email"])
             except otp.OtpRateLimited as exc:
                 db.rollback()
                 error, status = str(exc), 429
             except DomainError as exc:
                 db.rollback()
-                error, status = f"A code cannot be sent to this address: {exc}.", 400
+                error, status = gettext("A code cannot be sent to this address: %(problem)s.", problem=exc), 400
     elif request.method == "POST" and verify_form.verify.data:
         if not verify_form.validate_on_submit():
-            error, status = "This page was open too long. Enter the code again.", 400
+            error, status = gettext("This page was open too long. Enter the code again."), 400
         else:
             check = otp.verify_code(db, tenant, flow["email"], verify_form.code.data or "", now=utcnow(),
                                     secret_key=settings.secret_key)
@@ -241,18 +250,18 @@ def email_otp() -> ResponseReturnValue:
 def redeem() -> ResponseReturnValue:
     tenant = current_tenant()
     if request.args.get("tenant") not in (tenant.id, tenant.slug):
-        return engine.error_page("This invitation link is not valid",
-                                 "The link belongs to another organization. Use the link from the invitation mail.")
+        return engine.error_page(gettext("This invitation link is not valid"), gettext(
+            "The link belongs to another organization. Use the link from the invitation mail."))
     db = request_db()
     try:
         invitation = invitations.find_redeemable(db, tenant, request.args.get("user", ""),
                                                  request.args.get("ticket", ""))
     except invitations.InvalidTicket as exc:
-        return engine.error_page("This invitation link cannot be used", f"{str(exc).capitalize()}.")
+        return engine.error_page(gettext("This invitation link cannot be used"), f"{str(exc).capitalize()}.")
     guest = db.get(User, invitation.invited_user_id)
     if guest is None or not guest.account_enabled:
-        return engine.error_page("This invitation is no longer valid",
-                                 "The invited account was removed or disabled. Ask the person who invited you.")
+        return engine.error_page(gettext("This invitation is no longer valid"), gettext(
+            "The invited account was removed or disabled. Ask the person who invited you."))
     engine.begin(invitation.invited_user_email_address, invitation_id=invitation.id, guest_id=guest.id,
                  return_to=invitation.invite_redirect_url)
     return redirect(url_for("journey.route"))
@@ -260,8 +269,8 @@ def redeem() -> ResponseReturnValue:
 
 # -- Review permissions (§1.9) ------------------------------------------------------------------------------
 class ReviewForm(FlaskForm):
-    accept = SubmitField("Accept")
-    cancel = SubmitField("Cancel")
+    accept = SubmitField(_l("Accept"))
+    cancel = SubmitField(_l("Cancel"))
 
 
 def _invitation_of(flow: dict, user: User) -> Invitation | None:
@@ -280,8 +289,8 @@ def review() -> ResponseReturnValue:
         return engine.expired_page()
     invitation = _invitation_of(flow, user)
     if invitation is None or invitation.tenant_id != tenant.id:
-        return engine.error_page("There is no open invitation for you",
-                                 f"Ask someone in {tenant.display_name} to invite you again.", 403)
+        return engine.error_page(gettext("There is no open invitation for you"), gettext(
+            "Ask someone in %(organization)s to invite you again.", organization=tenant.display_name), 403)
     form = ReviewForm()
     if form.validate_on_submit():
         if form.cancel.data:
@@ -291,8 +300,8 @@ def review() -> ResponseReturnValue:
                 return redirect(url_for("oidc_pages.authorize", resume=flow["request_id"]))
             return render_template("signin/redemption_cancelled.html", tenant=tenant), 200
         if invitation.ticket_consumed_at is not None:
-            return engine.error_page("This invitation link has already been used",
-                                     "Sign in to the application instead.")
+            return engine.error_page(gettext("This invitation link has already been used"),
+                                     gettext("Sign in to the application instead."))
         identity = flow.get("identity") or {}
         db = request_db()
         try:
@@ -300,7 +309,7 @@ def review() -> ResponseReturnValue:
                                             issuer=identity.get("issuer", ""), issuer_assigned_id=identity.get("sub"))
         except DomainError as exc:
             db.rollback()
-            return engine.error_page("The invitation could not be accepted", f"{exc}.", 403)
+            return engine.error_page(gettext("The invitation could not be accepted"), f"{exc}.", 403)
         db.commit()
         return engine.complete_step("consent")
     return render_template("signin/review.html", tenant=tenant, form=form, user=user, invitation=invitation)

@@ -17,6 +17,7 @@ from oidc_support import PASSWORD, LiveServer, Recorder, browser_sign_in, make_r
 
 from idp.db import Database
 from idp.models import Tenant
+from idp.oidc.logout import deliver_due as deliver_logouts
 
 
 @pytest.fixture
@@ -99,6 +100,8 @@ def test_relying_party_library_signs_in_refreshes_introspects_revokes_and_logs_o
         "id_token_hint": token["id_token"], "post_logout_redirect_uri": "http://127.0.0.1:8765/", "state": "bye"})
     assert response.status_code == 302
     assert response.headers["Location"] == "http://127.0.0.1:8765/?state=bye"
+    assert recorder.posts == []  # queued in the logout's transaction; the worker delivers it
+    assert len(deliver_logouts(database, live.app.extensions["portico"].keys).sent) == 1
     assert len(recorder.posts) == 1
     logout = jwt.decode(recorder.posts[0]["logout_token"], jwks)
     assert logout.header["typ"] == "logout+jwt"

@@ -1,7 +1,7 @@
 """Per-application signature algorithm of access tokens (RS256 by default, ES256 on request)
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-11-27 10:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0013'
-down_revision: str | None = '0009'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
