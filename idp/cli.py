@@ -141,16 +141,24 @@ def db_upgrade(ctx: Context, revision: str) -> None:
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Python threads per worker (requests served at once by each worker)")
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="One log line per request")
+@click.option("--deliver/--no-deliver", default=True, show_default=True,
+              help="Also deliver queued mail and back-channel logout tokens (a process beside the web workers).")
 @pass_context
 @handles_errors
-def serve(ctx: Context, host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
+def serve(ctx: Context, host: str, port: int, workers: int, threads: int, access_log: bool, deliver: bool) -> None:
     """Serve Portico with Granian (HTTP/1.1 and HTTP/2, WSGI)."""
+    from idp.delivery_worker import start_delivery_process, stop_delivery_process
     from idp.server import run_server
 
     ctx.migrated_database()
     KeyStore(ctx.settings.keys_dir).ensure()
     click.echo(f"Portico serving on http://{host}:{port} ({ctx.settings.env}); issuer base {ctx.settings.base_url}")
-    run_server(host=host, port=port, workers=workers, threads=threads, access_log=access_log)
+    delivery = start_delivery_process(ctx.settings) if deliver else None
+    try:
+        run_server(host=host, port=port, workers=workers, threads=threads, access_log=access_log)
+    finally:
+        if delivery is not None:
+            stop_delivery_process(delivery)
 
 
 # -- demo ---------------------------------------------------------------------------------------------------
