@@ -23,7 +23,6 @@ def run_server(*, host: str, port: int, workers: int, threads: int, access_log: 
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
-        backpressure=threads,  # queue in the Rust layer, not in idle Python threads
         log_level=LogLevels.info,
         log_access=access_log,
         respawn_failed_workers=True,

@@ -1,9 +1,11 @@
-"""``portico serve`` also delivers the queues (mail, back-channel logout tokens) from a process of its own."""
+"""``portico serve`` also delivers the queues (mail, back-channel logout tokens) from a process of its own, and
+idle keep-alive connections never hold up new requests."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -37,6 +39,22 @@ def _serving(port: int) -> bool:
         return False
 
 
+def _idle_keep_alive_connections_do_not_starve_new_requests(port: int) -> None:
+    """More idle keep-alive connections than the server has Python threads (1 here): a new one is still served
+    (a Granian ``backpressure`` of one request per thread once left every new connection waiting)."""
+    idle = []
+    for _ in range(3):
+        connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+        connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+        idle.append(connection)
+    try:
+        assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+    finally:
+        for connection in idle:
+            connection.close()
+
+
 def test_portico_serve_delivers_queued_mail(database: Database, settings: Settings, tmp_path: Path) -> None:
     with database.transaction() as session:
         enqueue(session, to="ada@fabrikam.com", subject="Queued before the server started", text="Hello")
@@ -56,6 +74,7 @@ def test_portico_serve_delivers_queued_mail(database: Database, settings: Settin
             assert _wait_for(lambda: _serving(port), 60), "portico serve did not come up"
             assert _wait_for(lambda: len(mailbox.messages) == 1, 60), "the served instance delivered no mail"
             assert mailbox.messages[0]["Subject"] == "Queued before the server started"
+            _idle_keep_alive_connections_do_not_starve_new_requests(port)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             try:
