@@ -50,15 +50,15 @@ def load(database: Database, tenant_id: str, users: int, groups: int) -> tuple[f
             from idp.models import Tenant
 
             storage = SqlStorage(session, session.get(Tenant, tenant_id), provider, actor="bench")
-            for n in range(first, min(first + BATCH, users)):
-                resource = user_model.model_validate({
-                    "userName": f"user{n:06d}@contoso.com",
-                    "displayName": f"User {n:06d}",
-                    "title": random.choice(["Engineer", "Manager", "Analyst", "Designer"]),
-                    "emails": [{"value": f"user{n:06d}@contoso.com", "type": "work", "primary": True}],
-                })
-                with storage.operation():
-                    ids.append(storage.create(user_type, resource).id)
+            batch = [user_model.model_validate({
+                "userName": f"user{n:06d}@contoso.com",
+                "displayName": f"User {n:06d}",
+                "title": random.choice(["Engineer", "Manager", "Analyst", "Designer"]),
+                "emails": [{"value": f"user{n:06d}@contoso.com", "type": "work", "primary": True}],
+            }) for n in range(first, min(first + BATCH, users))]
+            created = storage.create_many(user_type, batch)
+            assert not any(isinstance(c, Exception) for c in created), created
+            ids.extend(str(c.id) for c in created)
     user_rate = users / (time.perf_counter() - started)
     started = time.perf_counter()
     with database.transaction() as session:

@@ -15,23 +15,25 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 from scim2_models import (
+    BulkOperation,
     ForbiddenException,
     PayloadTooLargeException,
+    Resource,
     SCIMException,
     SearchRequest,
     UnauthorizedException,
 )
-from scim2_server.handler import ScimHandler
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 from scim2_server.routing import Operation, Target
-from scim2_server.service import ScimService
+from scim2_server.service import BULK_SUCCESS_STATUS, ScimService
 from scim2_server.storage import SearchPage
 
 from idp.oidc.store import is_access_token_revoked
 from idp.runtime import request_db, runtime
 from idp.tenancy import issuer, tenant_blueprint
 from idp.tokens import InvalidToken, token_scopes, verify_access_token
+from scim.bulk import PorticoScimHandler
 from scim.schema import build_provider
 from scim.storage import RawPage, SqlStorage
 
@@ -74,6 +76,18 @@ class PorticoScimService(ScimService):
             del body["totalResults"]
         body["Resources"] = [self._publish_raw(base_url, item) for item in page.resources]
         return ScimResponse(HTTPStatus.OK, body)
+
+    def bulk_success(
+        self, base_url: str, operation: BulkOperation[Any], outcome: dict[str, Any], resource: Resource[Any] | None
+    ) -> dict[str, Any]:
+        """scim2-server's outcome (status, location, version), without publishing a copy of the resource."""
+        if resource is None or resource.meta is None or resource.id is None:
+            return super().bulk_success(base_url, operation, outcome, resource)
+        assert operation.method is not None
+        outcome["status"] = BULK_SUCCESS_STATUS[operation.method]
+        outcome["location"] = self.resource_location(base_url, self.get_resource_type_of(resource), resource.id)
+        outcome["version"] = resource.meta.version if self.etag_supported else None
+        return outcome
 
     def _publish_raw(self, base_url: str, item: dict[str, Any]) -> dict[str, Any]:
         """What :meth:`publish` does to a resource, on its JSON: its location and absolute references."""
@@ -144,7 +158,7 @@ class ScimEndpoint:
             storage = SqlStorage(db, g.tenant, self.provider, actor=f"scim:{client}", raw_pages=self.raw_pages,
                                  issuer=settings.issuer_for(g.tenant.slug), env=settings.env)
             storage.read_only = operation in READ_OPERATIONS or scim_request.method == "GET"
-            response = ScimHandler(self.service, storage).handle(scim_request)
+            response = PorticoScimHandler(self.service, storage).handle(scim_request)
             if storage.read_only or (response.status >= 400 and operation is not Operation.bulk):
                 db.rollback()
             else:

@@ -256,6 +256,78 @@ class SqlStorage(ScimStorage):
             row = self._create_user(data) if kind == USER else self._create_group(data)
         return self._resources(kind, [row], self._model(resource_type), new=True)[0]
 
+    def create_many(
+        self, resource_type: ResourceType, resources: list[Resource[Any]], *, max_errors: int | None = None
+    ) -> list[Resource[Any] | Exception]:
+        """Create ``resources`` in order, each with the outcome :meth:`create` would give it (a Bulk run of POSTs).
+
+        Consecutive members are provisioned together (:func:`idp.directory.users.provision_members`: one
+        uniqueness query, one insert per table, in one savepoint); guests and groups go one by one through
+        :meth:`create`. After ``max_errors`` failures (Bulk ``failOnErrors``) the rest is not created and not
+        in the result. A failure is returned as the exception :meth:`create` would raise; with ``raw_pages``,
+        provisioned members are returned as SCIM JSON dicts.
+        """
+        kind = self._kind(resource_type)
+        results: list[Resource[Any] | Exception] = []
+        members: list[tuple[Resource[Any], dict[str, Any]]] = []
+
+        def room() -> int | None:
+            return None if max_errors is None else max_errors - sum(isinstance(r, Exception) for r in results)
+
+        def provision_pending() -> None:
+            if members and room() != 0:
+                results.extend(self._create_members(resource_type, members, room()))
+            members.clear()
+
+        for resource in resources:
+            data = self._dump(resource)
+            if kind == USER and user_changes(data)[0]["user_type"] != "Guest":
+                members.append((resource, data))
+                continue
+            provision_pending()
+            if room() == 0:
+                break
+            try:
+                with self.operation():
+                    results.append(self.create(resource_type, resource))
+            except Exception as exc:  # the Bulk handler reports it as this operation's outcome
+                results.append(exc)
+        provision_pending()
+        return results
+
+    def _create_members(
+        self, resource_type: ResourceType, members: list[tuple[Resource[Any], dict[str, Any]]],
+        max_errors: int | None,
+    ) -> list[Resource[Any] | Exception]:
+        requests = []
+        for _, data in members:
+            changes, emails = user_changes(data)
+            requests.append(user_service.MemberRequest(changes.pop("user_principal_name") or "", changes, emails))
+        try:
+            with self.db.begin_nested():
+                outcome = user_service.provision_members(self.db, self.tenant, requests, actor=self.actor,
+                                                         max_errors=max_errors)
+        except IntegrityError:  # a unique value the batch does not check (or a concurrent write): one by one
+            results: list[Resource[Any] | Exception] = []
+            for resource, _ in members:
+                if max_errors is not None and sum(isinstance(r, Exception) for r in results) >= max_errors:
+                    break
+                try:
+                    with self.operation():
+                        results.append(self.create(resource_type, resource))
+                except Exception as exc:
+                    results.append(exc)
+            return results
+        ids = [item for item in outcome if isinstance(item, str)]
+        rows = {row.id: row for chunk in range(0, len(ids), 500)
+                for row in self.db.execute(self._by_ids(User, ids[chunk:chunk + 500]))}
+        created = iter(self._resources(USER, [rows[i] for i in ids], self._model(resource_type), new=True,
+                                       raw=self.raw_pages))
+        return [_scim_error(item) if isinstance(item, DomainError) else next(created) for item in outcome]
+
+    def _by_ids(self, orm: Any, ids: list[str]) -> Select[Any]:
+        return scoped(orm, self.tenant.id).where(orm.id.in_(ids)).with_only_columns(*orm.__table__.columns)
+
     def update(
         self,
         resource_type: ResourceType,
