@@ -351,7 +351,7 @@ def provision_members(
     users: list[dict[str, Any]] = []
     mails: list[dict[str, Any]] = []
     identities: list[dict[str, Any]] = []
-    now, errors = utcnow(), 0
+    errors = 0
     for request in requests:
         if max_errors is not None and errors >= max_errors:
             break
@@ -359,7 +359,7 @@ def provision_members(
             upn = validate_user_principal_name(tenant, request.user_principal_name)
             if fold_case(upn) in taken:
                 raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
-            rows = _member_rows(tenant, upn, request.changes, request.emails, now)
+            rows = _member_rows(tenant, upn, request.changes, request.emails, utcnow())
             if rows is None:  # not a plain enabled member: the one-by-one path (same rules, ORM side effects)
                 user_id = _new_member(db, tenant, upn, request.changes, request.emails, actor=actor).id
             else:
