@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from scim2_models import BulkOperation, Meta, Resource, ResourceType
+from scim2_models import BulkOperation, Resource, ResourceType
 from scim2_server.bulk import BulkPlan, BulkStep
 from scim2_server.handler import ScimHandler
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
 from scim2_server.routing import Operation
+from scim2_server.service import BULK_SUCCESS_STATUS
 
 MIN_RUN = 2  # a single creation takes scim2-server's own path
 
@@ -30,11 +31,13 @@ class PorticoScimHandler(ScimHandler):
         with self.service.provider:
             self.service.route(request, Operation.bulk)
             plan = self.service.read_bulk(request.body, request.header("Content-Type"))
+            references = [plan.references(operation) for operation in plan.operations]
+            referenced = {bulk_id for found in references for bulk_id in found}
             steps, position = plan.steps, 0
             while position < len(steps) and not plan.stopped:
-                run = self._creation_run(request, plan, steps, position)
+                run = self._creation_run(request, plan, references, steps, position)
                 if len(run) >= MIN_RUN:
-                    self._create_run(request, plan, run)
+                    self._create_run(request, plan, run, referenced)
                     position += len(run)
                     continue
                 step = steps[position]
@@ -43,10 +46,12 @@ class PorticoScimHandler(ScimHandler):
                 position += 1
             return self.service.bulk_response(plan)
 
-    def _creatable(self, request: ScimRequest, plan: BulkPlan, step: BulkStep) -> ResourceType | None:
+    def _creatable(
+        self, request: ScimRequest, plan: BulkPlan, references: list[list[str]], step: BulkStep
+    ) -> ResourceType | None:
         """The resource type of a POST that can join a run: valid, authorized, referencing no other operation."""
         operation = plan.operation(step)
-        if (operation.method != BulkOperation.Method.post or plan.references(operation)
+        if (operation.method != BulkOperation.Method.post or references[step.index]
                 or not (operation.bulk_id is None or plan.is_creation(step.index, operation.bulk_id))
                 or self.service.bulk_validation_failure(operation, {}) is not None):
             return None
@@ -59,17 +64,19 @@ class PorticoScimHandler(ScimHandler):
         return resource_type
 
     def _creation_run(
-        self, request: ScimRequest, plan: BulkPlan, steps: list[BulkStep], start: int
+        self, request: ScimRequest, plan: BulkPlan, references: list[list[str]], steps: list[BulkStep], start: int
     ) -> list[tuple[BulkStep, ResourceType]]:
         run: list[tuple[BulkStep, ResourceType]] = []
         for step in steps[start:]:
-            resource_type = self._creatable(request, plan, step)
+            resource_type = self._creatable(request, plan, references, step)
             if resource_type is None or (run and resource_type.id != run[0][1].id):
                 break
             run.append((step, resource_type))
         return run
 
-    def _create_run(self, request: ScimRequest, plan: BulkPlan, run: list[tuple[BulkStep, ResourceType]]) -> None:
+    def _create_run(
+        self, request: ScimRequest, plan: BulkPlan, run: list[tuple[BulkStep, ResourceType]], referenced: set[str]
+    ) -> None:
         resource_type = run[0][1]
         operations = [plan.operation(step) for step, _ in run]
         room = None if plan.fail_on_errors is None else plan.fail_on_errors - plan.errors
@@ -82,8 +89,12 @@ class PorticoScimHandler(ScimHandler):
             if isinstance(result, Exception):
                 plan.record(step, self.service.bulk_failure(outcome, result), None)
                 continue
-            if isinstance(result, dict):  # the storage's JSON: what the outcome and later bulkId references read
-                meta = result["meta"]
-                result = model.model_construct(id=result["id"], meta=Meta.model_construct(
-                    resource_type=meta["resourceType"], version=meta["version"]))
+            if isinstance(result, dict):  # the storage's JSON: the outcome needs its id and version only
+                outcome.update(status=BULK_SUCCESS_STATUS[BulkOperation.Method.post], location=self.service.
+                               resource_location(request.base_url, resource_type, result["id"]),
+                               version=result["meta"]["version"] if self.service.etag_supported else None)
+                # A later operation's "bulkId:" reference reads the created resource's id, and nothing else.
+                created = model.model_construct(id=result["id"]) if operation.bulk_id in referenced else None
+                plan.record(step, outcome, created)
+                continue
             plan.record(step, self.service.bulk_success(request.base_url, operation, outcome, result), result)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from scim2_models import UniquenessException
+from scim2_models import BulkOperation, UniquenessException
+from scim2_server.bulk import BulkPlan
 from scim2_server.handler import ScimHandler
+from scim2_server.service import ScimService
 from scim_support import BULK_SCHEMA, ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA, Scim, access_token
 from sqlalchemy import func, select
 
@@ -17,6 +20,7 @@ from idp.db import Database
 from idp.directory import users
 from idp.models import AuditEvent, Tenant, User
 from scim import app as scim_app
+from scim.app import ScimEndpoint
 from scim.schema import BULK_MAX_OPERATIONS, build_provider, resource_type_named
 from scim.storage import SqlStorage
 
@@ -166,6 +170,27 @@ def test_a_unique_value_only_the_insert_finds_taken_falls_back_to_one_by_one(
     with database.sessionmaker() as s:
         assert sorted(s.scalars(select(User.user_principal_name).where(User.tenant_id == contoso.id))) == [
             "first", "other", "third"]
+
+
+@pytest.mark.parametrize("outcomes", [
+    [(BulkOperation.Method.post, "a", HTTPStatus.CREATED, "http://x/Users/1", 'W/"1"'),
+     (BulkOperation.Method.post, None, HTTPStatus.CREATED, "http://x/Users/2", None),
+     (BulkOperation.Method.delete, "d", HTTPStatus.NO_CONTENT, "http://x/Users/3", None),
+     (BulkOperation.Method.patch, None, HTTPStatus.OK, "http://x/Groups/4", 'W/"7"')],
+    [(BulkOperation.Method.post, "a", HTTPStatus.CREATED, "http://x/Users/1", 'W/"1"'),
+     (BulkOperation.Method.post, "b", HTTPStatus.CONFLICT, None, None)],
+])
+def test_bulk_response_written_directly_equals_scim2_servers(outcomes: list[tuple[Any, ...]]) -> None:
+    service = ScimEndpoint("s" * 32).service
+    plan = BulkPlan([], None)
+    for index, (method, bulk_id, status, location, version) in enumerate(outcomes):
+        outcome = {"method": method, "bulk_id": bulk_id}
+        if status >= 400:
+            outcome = service.bulk_failure(outcome, UniquenessException(detail="taken"))
+        else:
+            outcome.update(status=status, location=location, version=version)
+        plan.results[index] = outcome
+    assert service.bulk_response(plan).body == ScimService.bulk_response(service, plan).body
 
 
 @pytest.fixture

@@ -334,13 +334,13 @@ def provision_members(
     ``IntegrityError``; the caller then retries one by one.
     """
     requests = list(requests)
-    folded = set()
+    checked: list[str | DomainError] = []
     for request in requests:
         try:
-            folded.add(fold_case(validate_user_principal_name(tenant, request.user_principal_name)))
-        except DomainError:
-            pass
-    candidates = sorted(f for f in folded if f)
+            checked.append(validate_user_principal_name(tenant, request.user_principal_name))
+        except DomainError as exc:
+            checked.append(exc)
+    candidates = sorted({fold_case(upn) or "" for upn in checked if isinstance(upn, str)})
     taken: set[str] = set()
     for chunk in range(0, len(candidates), _IN_CHUNK):
         taken.update(db.scalars(
@@ -352,11 +352,12 @@ def provision_members(
     mails: list[dict[str, Any]] = []
     identities: list[dict[str, Any]] = []
     errors = 0
-    for request in requests:
+    for request, upn in zip(requests, checked, strict=True):
         if max_errors is not None and errors >= max_errors:
             break
         try:
-            upn = validate_user_principal_name(tenant, request.user_principal_name)
+            if isinstance(upn, DomainError):
+                raise upn
             if fold_case(upn) in taken:
                 raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
             rows = _member_rows(tenant, upn, request.changes, request.emails, utcnow())
