@@ -196,3 +196,14 @@ def test_bulk_response_written_directly_equals_scim2_servers(outcomes: list[tupl
 @pytest.fixture
 def scim_client(app: Flask, client: FlaskClient, contoso: Tenant) -> Scim:
     return Scim(client, "contoso", access_token(app, contoso, ["scim.read", "scim.write"]))
+
+
+def test_bulk_success_without_publishing_equals_scim2_servers(scim_client: Scim) -> None:
+    service = ScimEndpoint("s" * 32).service
+    created = scim_client.create_user("pat", emails=[{"value": "pat@contoso.com", "primary": True}])
+    with service.provider:
+        resource = service.provider.model_for(resource_type_named(service.provider, "User")).model_validate(created)
+        operation = BulkOperation[type(resource)](method=BulkOperation.Method.post, path="/Users", bulk_id="p")
+        ours = service.bulk_success("http://x/scim/v2", operation, {"bulk_id": "p"}, resource)
+        theirs = ScimService.bulk_success(service, "http://x/scim/v2", operation, {"bulk_id": "p"}, resource)
+    assert ours == theirs and ours["location"] == f"http://x/scim/v2/Users/{created['id']}"
