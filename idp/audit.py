@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from idp.models import AuditEvent
@@ -31,3 +32,21 @@ def record(
     )
     db.add(event)
     return event
+
+
+def record_many(
+    db: Session,
+    *,
+    tenant_id: str | None,
+    actor: str,
+    activity: str,
+    target_type: str | None,
+    targets: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """One successful ``activity`` event per ``(target_id, details)``, inserted at once (batch imports)."""
+    if targets:
+        db.execute(insert(AuditEvent.__table__), [
+            {"tenant_id": tenant_id, "actor": actor, "activity": activity, "target_type": target_type,
+             "target_id": target_id, "result": "success", "details": details}
+            for target_id, details in targets
+        ])

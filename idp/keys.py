@@ -73,7 +73,7 @@ class KeyStore:
         self._loaded_mtime: int | None = None
         self._entries: list[KeyInfo] = []
         self._keys: dict[str, KeyObject] = {}
-        self._verification: tuple[list[KeyInfo], KeySet] | None = None  # (the entries it was built from, keys)
+        self._verification: KeySet | None = None  # the public key set of the loaded keys, built once per load
 
     # -- files -------------------------------------------------------------------------------------------
     @property
@@ -134,6 +134,7 @@ class KeyStore:
                 raise KeyStoreError(f"key file for {entry.kid} is missing: {exc}") from None
             keys[entry.kid] = _import(entry.alg, pem, entry.kid)
         self._entries, self._keys, self._loaded_mtime = entries, keys, mtime
+        self._verification = None
 
     def _mutate(self, change: Any) -> list[KeyInfo]:
         with self._lock, self._exclusive():
@@ -228,17 +229,19 @@ class KeyStore:
     def public_jwks(self) -> dict[str, Any]:
         with self._lock:
             self._reload_if_changed()
-            return {"keys": [self._keys[e.kid].as_dict(private=False) for e in self._entries]}
+            return self._jwks()
+
+    def _jwks(self) -> dict[str, Any]:
+        return {"keys": [self._keys[e.kid].as_dict(private=False) for e in self._entries]}
 
     def verification_keys(self) -> KeySet:
-        """Every published key, public parts only, for verifying tokens this deployment signed (built once per
-        version of the manifest: importing the public keys cost more than verifying a token)."""
+        """Every published key, public parts only, for verifying tokens this deployment signed (rebuilt when the
+        manifest changes, like every other read)."""
         with self._lock:
             self._reload_if_changed()
-            if self._verification is None or self._verification[0] is not self._entries:
-                jwks = {"keys": [self._keys[e.kid].as_dict(private=False) for e in self._entries]}
-                self._verification = (self._entries, KeySet.import_key_set(jwks))
-            return self._verification[1]
+            if self._verification is None:
+                self._verification = KeySet.import_key_set(self._jwks())
+            return self._verification
 
     def is_ready(self) -> bool:
         try:

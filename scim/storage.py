@@ -28,7 +28,7 @@ from scim2_models import (
     UniquenessException,
 )
 from scim2_server.storage import ScimStorage, SearchPage
-from sqlalchemy import Select, and_, bindparam, func, or_, select, true
+from sqlalchemy import Select, and_, bindparam, func, or_, select, true, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -126,6 +126,12 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _never_null(key: Any) -> bool:
+    """Whether a sort key is a NOT NULL column (creation time): ordered without the missing-value terms."""
+    columns = getattr(getattr(key, "property", None), "columns", None)
+    return bool(columns) and not columns[0].nullable
+
+
 class RawPage(list):  # type: ignore[type-arg]
     """A page of resources as SCIM JSON dicts, for :class:`scim.app.PorticoScimService`'s fast list responses."""
 
@@ -172,17 +178,23 @@ class SqlStorage(ScimStorage):
             raise NotFoundException(detail=f"{kind} {resource_id!r} not found")
         return row
 
+    def _rows(self, stmt: Any, params: dict[str, Any] | None = None) -> Any:
+        """Plain rows of a read, executed on the session's connection: no ORM result processing (pages are
+        serialised, never changed). Pending changes are flushed first, as the session's autoflush would."""
+        self.db.flush()
+        return self.db.connection().execute(stmt, params)
+
     def _groups_of(self, user_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
         found: dict[str, list[tuple[str, str]]] = {uid: [] for uid in user_ids}
         if user_ids:
-            for user_id, group_id, name in self.db.execute(_GROUPS_OF, {"tenant": self.tenant.id, "ids": user_ids}):
+            for user_id, group_id, name in self._rows(_GROUPS_OF, {"tenant": self.tenant.id, "ids": user_ids}):
                 found[user_id].append((group_id, name))
         return found
 
     def _members_of(self, group_ids: list[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {gid: [] for gid in group_ids}
         if group_ids:
-            for group_id, user_id in self.db.execute(_MEMBERS_OF, {"tenant": self.tenant.id, "ids": group_ids}):
+            for group_id, user_id in self._rows(_MEMBERS_OF, {"tenant": self.tenant.id, "ids": group_ids}):
                 found[group_id].append(user_id)
         return found
 
@@ -191,7 +203,7 @@ class SqlStorage(ScimStorage):
         found = {uid: UserRelations(groups=groups.get(uid)) for uid in ids}
         if ids:
             for attribute, stmt in _RELATIONS:
-                for row in self.db.execute(stmt, {"ids": ids}):
+                for row in self._rows(stmt, {"ids": ids}):
                     getattr(found[row.user_id], attribute).append(row)
         return found
 
@@ -256,6 +268,78 @@ class SqlStorage(ScimStorage):
             row = self._create_user(data) if kind == USER else self._create_group(data)
         return self._resources(kind, [row], self._model(resource_type), new=True)[0]
 
+    def create_many(
+        self, resource_type: ResourceType, resources: list[Resource[Any]], *, max_errors: int | None = None
+    ) -> list[Resource[Any] | Exception]:
+        """Create ``resources`` in order, each with the outcome :meth:`create` would give it (a Bulk run of POSTs).
+
+        Consecutive members are provisioned together (:func:`idp.directory.users.provision_members`: one
+        uniqueness query, one insert per table, in one savepoint); guests and groups go one by one through
+        :meth:`create`. After ``max_errors`` failures (Bulk ``failOnErrors``) the rest is not created and not
+        in the result. A failure is returned as the exception :meth:`create` would raise; with ``raw_pages``,
+        provisioned members are returned as SCIM JSON dicts.
+        """
+        kind = self._kind(resource_type)
+        results: list[Resource[Any] | Exception] = []
+        members: list[tuple[Resource[Any], dict[str, Any]]] = []
+
+        def room() -> int | None:
+            return None if max_errors is None else max_errors - sum(isinstance(r, Exception) for r in results)
+
+        def provision_pending() -> None:
+            if members and room() != 0:
+                results.extend(self._create_members(resource_type, members, room()))
+            members.clear()
+
+        for resource in resources:
+            data = self._dump(resource)
+            if kind == USER and user_changes(data)[0]["user_type"] != "Guest":
+                members.append((resource, data))
+                continue
+            provision_pending()
+            if room() == 0:
+                break
+            try:
+                with self.operation():
+                    results.append(self.create(resource_type, resource))
+            except Exception as exc:  # the Bulk handler reports it as this operation's outcome
+                results.append(exc)
+        provision_pending()
+        return results
+
+    def _create_members(
+        self, resource_type: ResourceType, members: list[tuple[Resource[Any], dict[str, Any]]],
+        max_errors: int | None,
+    ) -> list[Resource[Any] | Exception]:
+        requests = []
+        for _, data in members:
+            changes, emails = user_changes(data)
+            requests.append(user_service.MemberRequest(changes.pop("user_principal_name") or "", changes, emails))
+        try:
+            with self.db.begin_nested():
+                outcome = user_service.provision_members(self.db, self.tenant, requests, actor=self.actor,
+                                                         max_errors=max_errors)
+        except IntegrityError:  # a unique value the batch does not check (or a concurrent write): one by one
+            results: list[Resource[Any] | Exception] = []
+            for resource, _ in members:
+                if max_errors is not None and sum(isinstance(r, Exception) for r in results) >= max_errors:
+                    break
+                try:
+                    with self.operation():
+                        results.append(self.create(resource_type, resource))
+                except Exception as exc:
+                    results.append(exc)
+            return results
+        ids = [item for item in outcome if isinstance(item, str)]
+        rows = {row.id: row for chunk in range(0, len(ids), 500)
+                for row in self._rows(self._by_ids(User, ids[chunk:chunk + 500]))}
+        created = iter(self._resources(USER, [rows[i] for i in ids], self._model(resource_type), new=True,
+                                       raw=self.raw_pages))
+        return [_scim_error(item) if isinstance(item, DomainError) else next(created) for item in outcome]
+
+    def _by_ids(self, orm: Any, ids: list[str]) -> Select[Any]:
+        return scoped(orm, self.tenant.id).where(orm.id.in_(ids)).with_only_columns(*orm.__table__.columns)
+
     def update(
         self,
         resource_type: ResourceType,
@@ -302,15 +386,17 @@ class SqlStorage(ScimStorage):
         descending = search_request.sort_by is not None and \
             search_request.sort_order == SearchRequest.SortOrder.descending
         if search_request.cursor is None:
-            # A separate count: a window count would make the database sort every match, not just a page.
-            total = self._count(orm, condition)
-            start = search_request.start_index_0 or 0
-            if search_request.count == 0:
-                return SearchPage(total, [])
+            start, count = search_request.start_index_0 or 0, search_request.count
+            if count == 0:
+                return SearchPage(self._count(orm, condition), [])
             stmt = self._ordered(base, key, orm, descending).offset(start)
-            if search_request.count is not None:
-                stmt = stmt.limit(search_request.count)
-            rows = list(self.db.execute(stmt))
+            if count is not None:
+                stmt = stmt.limit(count)
+            rows = list(self._rows(stmt))
+            # A page that ends before its count ends the result: its total is known without counting (an eq
+            # lookup). Else a separate count (a window count would make the database sort every match).
+            last = (count is None or len(rows) < count) and (rows or start == 0)
+            total = start + len(rows) if last else self._count(orm, condition)
             return SearchPage(total, self._resources(kind, rows, model, raw=raw))
         return self._cursor_page(kind, model, orm, base, key, descending, search_request, position, condition,
                                  raw)
@@ -353,7 +439,7 @@ class SqlStorage(ScimStorage):
                     skip = max(0, skip - size)
                     continue
                 stmt = self._ordered(base, orm.created_at, orm, False).offset(skip)
-                rows = list(self.db.execute(stmt if remaining is None else stmt.limit(remaining)))
+                rows = list(self._rows(stmt if remaining is None else stmt.limit(remaining)))
                 skip = 0
                 found += self._resources(kind, rows, model, raw=raw)
             return SearchPage(total, RawPage(found) if raw else found)
@@ -402,13 +488,15 @@ class SqlStorage(ScimStorage):
 
     def _count(self, orm: Any, condition: Any) -> int:
         stmt = select(func.count()).select_from(orm).where(orm.tenant_id == self.tenant.id, condition)
-        return int(self.db.scalar(stmt) or 0)
+        return int(self._rows(stmt).scalar() or 0)
 
     @staticmethod
     def _ordered(stmt: Select[Any], key: Any, orm: Any, descending: bool) -> Select[Any]:
         """Order as ``SearchRequest.sort``: missing values last (first when descending), then by id."""
         if key is None:
             return stmt.order_by(orm.id.desc() if descending else orm.id)
+        if _never_null(key):  # the plain index order (creation time, id)
+            return stmt.order_by(key.desc(), orm.id.desc()) if descending else stmt.order_by(key, orm.id)
         if descending:
             return stmt.order_by(key.is_(None).desc(), key.desc(), orm.id.desc())
         return stmt.order_by(key.is_(None), key, orm.id)
@@ -419,6 +507,9 @@ class SqlStorage(ScimStorage):
         ident = anchor["i"]
         if key is None:
             return orm.id < ident if descending else orm.id > ident
+        if _never_null(key) and not anchor["n"]:  # a row-value comparison: an index range scan
+            after = tuple_(key, orm.id)
+            return after < tuple_(anchor["k"], ident) if descending else after > tuple_(anchor["k"], ident)
         if anchor["n"]:  # anchor has no value
             if descending:
                 return or_(key.is_not(None), and_(key.is_(None), orm.id < ident))
@@ -433,9 +524,8 @@ class SqlStorage(ScimStorage):
         search_request: SearchRequest[Any], position: Any, condition: Any, raw: bool,
     ) -> SearchPage:
         count = search_request.count
-        total = self._count(orm, condition) if position is None else None
         if count == 0:
-            return SearchPage(total, [])
+            return SearchPage(self._count(orm, condition) if position is None else None, [])
         direction, anchor = "next", None
         if position is not None:
             try:
@@ -450,7 +540,7 @@ class SqlStorage(ScimStorage):
             stmt = keyed if anchor is None else keyed.where(self._after(key, orm, anchor, descending))
             stmt = self._ordered(stmt, key, orm, descending)
             limit = None if count is None else count + 1
-            rows = list(self.db.execute(stmt.limit(limit) if limit else stmt))
+            rows = list(self._rows(stmt.limit(limit) if limit else stmt))
             more_after = count is not None and len(rows) > count
             rows = rows[:count] if count is not None else rows
             more_before = anchor is not None
@@ -459,10 +549,13 @@ class SqlStorage(ScimStorage):
             stmt = keyed.where(self._after(key, orm, anchor, not descending))
             stmt = self._ordered(stmt, key, orm, not descending)
             limit = None if count is None else count + 1
-            rows = list(self.db.execute(stmt.limit(limit) if limit else stmt))
+            rows = list(self._rows(stmt.limit(limit) if limit else stmt))
             more_before = count is not None and len(rows) > count
             rows = list(reversed(rows[:count] if count is not None else rows))
             more_after = True
+        total = None
+        if position is None:  # the first page: the whole result when nothing follows, else counted
+            total = len(rows) if not more_after else self._count(orm, condition)
         page = SearchPage(total, self._resources(kind, rows, model, raw=raw))
         if rows and more_after:
             page.next = self._position("next", rows[-1], key)

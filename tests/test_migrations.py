@@ -41,7 +41,8 @@ def test_upgrade_on_empty_database_then_models_agree(empty_database_url: str) ->
         assert migrate.current_revision(engine) == migrate.head_revision()
         assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True,
+                                                             "include_object": migrate.include_object})
             diff = compare_metadata(context, Base.metadata)
         assert diff == [], f"models and migrations disagree: {diff}"
         migrate.upgrade(engine)  # applying again is a no-op
@@ -54,3 +55,16 @@ def test_single_head() -> None:
 
     heads = ScriptDirectory.from_config(migrate.alembic_config("sqlite://")).get_heads()
     assert len(heads) == 1, heads
+
+
+def test_trigram_indexes_exist_on_postgresql_only(empty_database_url: str) -> None:
+    """``co``/``sw``/``ew`` filters are indexed on PostgreSQL (pg_trgm); SQLite has no trigram index."""
+    engine = make_engine(empty_database_url)
+    try:
+        migrate.upgrade(engine)
+        found = {ix["name"] for table in ("users", "user_other_mails", "groups")
+                 for ix in inspect(engine).get_indexes(table)}
+        expected = set(migrate.POSTGRESQL_TRIGRAM_INDEXES) if engine.dialect.name == "postgresql" else set()
+        assert found & set(migrate.POSTGRESQL_TRIGRAM_INDEXES) == expected
+    finally:
+        engine.dispose()

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from idp import audit
@@ -14,7 +14,7 @@ from idp.db import fold_case, new_id, scoped, utcnow
 from idp.directory.emails import normalize_email, validate_address, validate_invitable_address
 from idp.directory.passwords import hash_password
 from idp.directory.upn import first_free_guest_upn
-from idp.errors import Conflict, NotFound, ValidationError
+from idp.errors import Conflict, DomainError, NotFound, ValidationError
 from idp.models import Group, GroupMember, Tenant, User, UserIdentity, UserOtherMail, UserSponsor
 
 MAX_SPONSORS = 5
@@ -308,11 +308,128 @@ def provision_member(
     upn = validate_user_principal_name(tenant, user_principal_name)
     if _upn_taken_folded(db, tenant.id, upn):
         raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
+    user = _new_member(db, tenant, upn, changes or {}, emails or [], actor=actor)
+    db.flush()  # one flush for the user, its rows and the audit event
+    return user
+
+
+@dataclass(frozen=True)
+class MemberRequest:
+    """One member to provision with :func:`provision_members` (the arguments of :func:`provision_member`)."""
+
+    user_principal_name: str
+    changes: dict[str, Any]
+    emails: list[EmailEntry]
+
+
+def provision_members(
+    db: Session, tenant: Tenant, requests: Iterable[MemberRequest], *, actor: str = "system",
+    max_errors: int | None = None,
+) -> list[str | DomainError]:
+    """Many members, each as :func:`provision_member` would create it (same rules, rows and audit event), with
+    one uniqueness query and one multi-row insert per table: an import (a Bulk request of a migration tool).
+
+    Returns one entry per request, in order: the new user's id, or the domain error refusing it (a userName
+    taken earlier in the same batch is a :class:`Conflict` too). After ``max_errors`` errors the remaining
+    requests are left out, and not created. A concurrent insert of the same userName surfaces as an
+    ``IntegrityError``; the caller then retries one by one.
+    """
+    requests = list(requests)
+    checked: list[str | DomainError] = []
+    for request in requests:
+        try:
+            checked.append(validate_user_principal_name(tenant, request.user_principal_name))
+        except DomainError as exc:
+            checked.append(exc)
+    candidates = sorted({fold_case(upn) or "" for upn in checked if isinstance(upn, str)})
+    taken: set[str] = set()
+    for chunk in range(0, len(candidates), _IN_CHUNK):
+        taken.update(db.scalars(
+            scoped(User, tenant.id).where(User.user_principal_name_normalized.in_(candidates[chunk:chunk + _IN_CHUNK]))
+            .with_only_columns(User.user_principal_name_normalized)
+        ))
+    results: list[str | DomainError] = []
+    users: list[dict[str, Any]] = []
+    mails: list[dict[str, Any]] = []
+    identities: list[dict[str, Any]] = []
+    errors = 0
+    for request, upn in zip(requests, checked, strict=True):
+        if max_errors is not None and errors >= max_errors:
+            break
+        try:
+            if isinstance(upn, DomainError):
+                raise upn
+            if fold_case(upn) in taken:
+                raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
+            rows = _member_rows(tenant, upn, request.changes, request.emails, utcnow())
+            if rows is None:  # not a plain enabled member: the one-by-one path (same rules, ORM side effects)
+                user_id = _new_member(db, tenant, upn, request.changes, request.emails, actor=actor).id
+            else:
+                users.append(rows[0])
+                mails.extend(rows[1])
+                identities.append(rows[2])
+                user_id = rows[0]["id"]
+        except DomainError as exc:
+            results.append(exc)
+            errors += 1
+            continue
+        taken.add(fold_case(upn) or "")
+        results.append(user_id)
+    if users:
+        db.execute(insert(User.__table__), users)
+        if mails:
+            db.execute(insert(UserOtherMail.__table__), mails)
+        db.execute(insert(UserIdentity.__table__), identities)
+        audit.record_many(db, tenant_id=tenant.id, actor=actor, activity="Add user", target_type="user", targets=[
+            (row["id"], {"userPrincipalName": row["user_principal_name"], "via": "provisioning"}) for row in users
+        ])
+    db.flush()
+    return results
+
+
+_ROW_CHANGES = frozenset(PROFILE_FIELDS) | {"account_enabled", "user_type"}
+
+
+def _member_rows(
+    tenant: Tenant, upn: str, changes: dict[str, Any], emails: list[EmailEntry], now: Any
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]] | None:
+    """The ``users``, ``user_other_mails`` and ``user_identities`` rows :func:`_new_member` would insert for
+    an enabled member, validated the same way; None for anything else (created disabled, other keys)."""
+    if (changes.get("account_enabled", True) is not True or changes.get("user_type", "Member") != "Member"
+            or not set(changes) <= _ROW_CHANGES):
+        return None
+    user_id = new_id()
+    user: dict[str, Any] = {
+        "id": user_id, "tenant_id": tenant.id, "user_principal_name": upn, "user_principal_name_normalized":
+        fold_case(upn), "user_type": "Member", "account_enabled": True, "version": 1, "created_at": now,
+        "modified_at": now,
+    }
+    for key in PROFILE_FIELDS:
+        user[key] = _checked_profile_field(key, changes.get(key))
+    user["display_name_normalized"] = fold_case(user["display_name"])
+    mails, main = _email_rows(tenant.id, _chosen_emails(emails))
+    for mail in mails:
+        mail.update(id=new_id(), user_id=user_id)
+    user["mail"] = main.address if main else None
+    user["mail_normalized"] = normalize_email(main.address) if main else None
+    identity = {"id": new_id(), "tenant_id": tenant.id, "user_id": user_id, "sign_in_type": "userPrincipalName",
+                "issuer": tenant.initial_domain, "issuer_assigned_id": upn, "issuer_assigned_id_normalized": upn,
+                "created_at": now}
+    return user, mails, identity
+
+
+_IN_CHUNK = 500  # values per IN list (SQLite's default limit of bound parameters is far above)
+
+
+def _new_member(
+    db: Session, tenant: Tenant, upn: str, changes: dict[str, Any], emails: list[EmailEntry], *, actor: str,
+) -> User:
+    """A new member with its emails, its UPN identity and its audit event, validated and added; not flushed."""
     now = utcnow()
     user = User(id=new_id(), tenant_id=tenant.id, user_principal_name=upn, user_type="Member", account_enabled=True,
                 created_at=now, modified_at=now)
     user.other_mails, user.identities, user.sponsors = [], [], []  # new collections: nothing to lazy-load
-    _apply_changes(db, tenant, user, changes or {})
+    _apply_changes(db, tenant, user, changes)
     if emails:
         _append_emails(user, emails)
     user.identities.append(UserIdentity(tenant_id=tenant.id, sign_in_type="userPrincipalName",
@@ -321,11 +438,11 @@ def provision_member(
     db.add(user)
     audit.record(db, tenant_id=tenant.id, actor=actor, activity="Add user", target_type="user",
                  target_id=user.id, details={"userPrincipalName": upn, "via": "provisioning"})
-    db.flush()  # one flush for the user, its rows and the audit event
     return user
 
 
-def _append_emails(user: User, entries: Iterable[EmailEntry]) -> None:
+def _chosen_emails(entries: Iterable[EmailEntry]) -> list[EmailEntry]:
+    """The emails a user keeps: valid addresses, each once, at most one primary."""
     chosen: list[EmailEntry] = []
     seen: set[str] = set()
     for entry in entries:
@@ -339,13 +456,23 @@ def _append_emails(user: User, entries: Iterable[EmailEntry]) -> None:
         chosen.append(EmailEntry(address, entry.type, entry.primary, entry.display))
     if sum(1 for e in chosen if e.primary) > 1:
         raise ValidationError("at most one email is primary", field="emails")
-    for position, entry in enumerate(chosen, start=1):
-        user.other_mails.append(
-            UserOtherMail(tenant_id=user.tenant_id, address=entry.address,
-                          address_normalized=normalize_email(entry.address), position=position,
-                          type=(entry.type or None), is_primary=entry.primary, display=entry.display)
-        )
-    main = next((e for e in chosen if e.primary), chosen[0] if chosen else None)
+    return chosen
+
+
+def _email_rows(tenant_id: str, chosen: list[EmailEntry]) -> tuple[list[dict[str, Any]], EmailEntry | None]:
+    """The ``user_other_mails`` columns of the chosen emails, and the one that becomes ``mail``."""
+    rows = [
+        {"tenant_id": tenant_id, "address": entry.address, "address_normalized": normalize_email(entry.address),
+         "position": position, "type": entry.type or None, "is_primary": entry.primary, "display": entry.display}
+        for position, entry in enumerate(chosen, start=1)
+    ]
+    return rows, next((e for e in chosen if e.primary), chosen[0] if chosen else None)
+
+
+def _append_emails(user: User, entries: Iterable[EmailEntry]) -> None:
+    rows, main = _email_rows(user.tenant_id, _chosen_emails(entries))
+    for row in rows:
+        user.other_mails.append(UserOtherMail(**row))
     user.mail = main.address if main else None
     user.mail_normalized = normalize_email(main.address) if main else None
 
@@ -392,12 +519,16 @@ def _apply_changes(db: Session, tenant: Tenant, user: User, changes: dict[str, A
                 raise ValidationError("userType must be Guest or Member", field="userType")
             user.user_type = value
         elif key in PROFILE_FIELDS:
-            limit = FIELD_LIMITS.get(key)
-            if limit is not None and value is not None and len(value) > limit:
-                raise ValidationError(f"{key} has at most {limit} characters", field=key)
-            setattr(user, key, value)
+            setattr(user, key, _checked_profile_field(key, value))
         else:
             raise ValidationError(f"{key} cannot be changed", field=key)
+
+
+def _checked_profile_field(key: str, value: Any) -> Any:
+    limit = FIELD_LIMITS.get(key)
+    if limit is not None and value is not None and len(value) > limit:
+        raise ValidationError(f"{key} has at most {limit} characters", field=key)
+    return value
 
 
 def update_user(

@@ -7,6 +7,7 @@ from sqlalchemy import engine_from_config, pool
 
 import idp.models  # noqa: F401  (registers every table)
 from idp.db import Base
+from idp.migrate import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -18,6 +19,7 @@ def _configure(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
 
 

@@ -18,6 +18,7 @@ class Group(Base):
         Index("ix_groups_tenant_display_name_normalized", "tenant_id", "display_name_normalized"),
         Index("ix_groups_tenant_external_id", "tenant_id", "external_id"),
         Index("ix_groups_tenant_modified_at", "tenant_id", "modified_at"),
+        Index("ix_groups_tenant_created_at", "tenant_id", "created_at", "id"),  # SCIM's default order
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

@@ -35,6 +35,7 @@ class User(Base):
         Index("ix_users_tenant_display_name", "tenant_id", "display_name"),
         Index("ix_users_tenant_display_name_normalized", "tenant_id", "display_name_normalized"),
         Index("ix_users_tenant_modified_at", "tenant_id", "modified_at"),
+        Index("ix_users_tenant_created_at", "tenant_id", "created_at", "id"),  # SCIM's default order (keyset pages)
         CheckConstraint("user_type IN ('Member', 'Guest')", name="user_type"),
         CheckConstraint(
             "external_user_state IS NULL OR external_user_state IN ('PendingAcceptance', 'Accepted')",
