@@ -293,7 +293,7 @@ class SqlStorage(ScimStorage):
 
         for resource in resources:
             data = self._dump(resource)
-            if kind == USER and user_changes(data)[0]["user_type"] != "Guest":
+            if kind == USER and user_changes(data)[0].get("user_type") != "Guest":
                 members.append((resource, data))
                 continue
             provision_pending()
