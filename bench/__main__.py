@@ -3,14 +3,14 @@
     python -m bench [--duration 5] [--clients 4] [--workers 2] [--threads 4] [--database-url URL]
 
 It creates a throw-away instance (SQLite by default, or ``--database-url`` for PostgreSQL), seeds one tenant,
-a member and three applications, starts ``portico serve`` (Granian) with ``PORTICO_ENV=production`` and drives
+a member and four applications, starts ``portico serve`` (Granian) with ``PORTICO_ENV=production`` and drives
 it from ``--clients`` client processes, then prints tokens/s and p50/p99 latency for:
 
 * ``client_credentials``: ``POST /{tenant}/token`` with HTTP Basic client authentication (RS256 access tokens,
   the default);
 * ``client_credentials_es256``: the same for an application whose access tokens are ES256
   (``--access-token-alg ES256``): RSA-2048 signing alone costs ~0.8 ms of CPU per token here;
-* ``refresh_token``: rotating refreshes, each a new refresh token;
+* ``refresh_token``: rotating refreshes, each a new refresh token (``refresh_token_es256``: ES256 access tokens);
 * ``login``: a full authorization-code login (authorize -> sign-in page -> password -> code -> token with PKCE).
 
 Production refuses an http or loopback ``PORTICO_BASE_URL``, so the bench sets the issuer base to
@@ -35,7 +35,7 @@ from pathlib import Path
 
 import requests
 
-from bench.load import EMAIL, PASSWORD, REDIRECT_URI, TENANT, Target, login, run_scenario
+from bench.load import EMAIL, PASSWORD, REDIRECT_URI, TENANT, Target, login, run_scenario, warm_up
 
 BASE_URL = "https://portico.bench.invalid"
 
@@ -60,7 +60,8 @@ def _environment(workdir: Path, database_url: str | None) -> dict[str, str]:
     return env
 
 
-def _seed(env: dict[str, str]) -> tuple[tuple[str, str], tuple[str, str], tuple[str, str]]:
+def _seed(env: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """A tenant, a member and the bench's applications: name -> (client_id, client_secret)."""
     from idp import migrate
     from idp.config import load_settings
     from idp.db import Database
@@ -76,20 +77,17 @@ def _seed(env: dict[str, str]) -> tuple[tuple[str, str], tuple[str, str], tuple[
             s, TENANT, "Bench", domain_suffix=settings.tenant_domain_suffix, verified_domains=["bench.example"])
         if users.find_user_by_upn(s, tenant, EMAIL) is None:
             users.create_member(s, tenant, EMAIL, password=PASSWORD, display_name="Bench Member")
-        cc = applications.create_application(s, tenant, name="Bench SCIM client", redirect_uris=[],
-                                             grant_types=["client_credentials"], scopes=["scim.read", "scim.write"],
-                                             production=True)
-        fast = applications.create_application(s, tenant, name="Bench SCIM client (ES256 access tokens)",
-                                               redirect_uris=[], grant_types=["client_credentials"],
-                                               scopes=["scim.read"], access_token_signed_response_alg="ES256",
-                                               production=True)
-        web = applications.create_application(s, tenant, name="Bench web app", redirect_uris=[REDIRECT_URI],
-                                              grant_types=["authorization_code", "refresh_token"],
-                                              scopes=["openid", "profile", "email", "offline_access"],
-                                              first_party=True, production=True)
-        result = ((cc.application.client_id, cc.client_secret or ""),
-                  (web.application.client_id, web.client_secret or ""),
-                  (fast.application.client_id, fast.client_secret or ""))
+        service = {"redirect_uris": [], "grant_types": ["client_credentials"], "scopes": ["scim.read", "scim.write"]}
+        web = {"redirect_uris": [REDIRECT_URI], "grant_types": ["authorization_code", "refresh_token"],
+               "scopes": ["openid", "profile", "email", "offline_access"], "first_party": True}
+        result = {}
+        for key, name, kind, alg in (("cc", "Bench SCIM client", service, "RS256"),
+                                     ("cc_es256", "Bench SCIM client (ES256)", service, "ES256"),
+                                     ("web", "Bench web app", web, "RS256"),
+                                     ("web_es256", "Bench web app (ES256)", web, "ES256")):
+            created = applications.create_application(s, tenant, name=name, access_token_signed_response_alg=alg,
+                                                      production=True, **kind)
+            result[key] = (created.application.client_id, created.client_secret or "")
     database.dispose()
     return result
 
@@ -165,18 +163,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--threads", type=int, default=4, help="Python threads per server worker")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: a fresh SQLite file)")
-    parser.add_argument("--scenarios", default="client_credentials,client_credentials_es256,refresh_token,login")
+    parser.add_argument("--scenarios", default="client_credentials,client_credentials_es256,refresh_token,"
+                                                "refresh_token_es256,login")
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="portico-bench-"))
     (workdir / "instance").mkdir()
     env = _environment(workdir, args.database_url)
-    cc_client, web_client, es256_client = _seed(env)
+    clients = _seed(env)
     port = _free_port()
     server = _start_server(env, workdir, port, args.workers, args.threads)
-    target = Target(url=f"http://127.0.0.1:{port}", cc_client=cc_client, web_client=web_client,
-                    cc_es256_client=es256_client)
+    target = Target(url=f"http://127.0.0.1:{port}", cc_client=clients["cc"], web_client=clients["web"],
+                    cc_es256_client=clients["cc_es256"], web_es256_client=clients["web_es256"])
     try:
+        warm_up(target)
         rows = [run_scenario(s, target, args.clients, args.duration, server.pid) for s in args.scenarios.split(",")]
         costs = primitive_costs(env, target)
     finally:

@@ -31,6 +31,7 @@ class Target:
     cc_client: tuple[str, str]
     web_client: tuple[str, str]
     cc_es256_client: tuple[str, str]  # the same client_credentials app with ES256 access tokens
+    web_es256_client: tuple[str, str]  # the same web app with ES256 access tokens
 
 
 # -- client side ----------------------------------------------------------------------------------------
@@ -45,13 +46,14 @@ def _pkce() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
 
 
-def login(session: requests.Session, target: Target) -> dict[str, Any]:
+def login(session: requests.Session, target: Target, web_client: tuple[str, str] | None = None) -> dict[str, Any]:
     """One full authorization-code login with PKCE, as a browser plus relying party would do it."""
+    web_client = web_client or target.web_client
     session.cookies.clear()
     issuer_path = f"{target.url}/{TENANT}"
     verifier, challenge = _pkce()
     response = session.get(f"{issuer_path}/authorize", allow_redirects=False, params={
-        "response_type": "code", "client_id": target.web_client[0], "redirect_uri": REDIRECT_URI,
+        "response_type": "code", "client_id": web_client[0], "redirect_uri": REDIRECT_URI,
         "scope": "openid profile email offline_access", "state": secrets.token_urlsafe(8),
         "nonce": secrets.token_urlsafe(8), "code_challenge": challenge, "code_challenge_method": "S256"})
     _unsecure_cookies(session)
@@ -72,7 +74,7 @@ def login(session: requests.Session, target: Target) -> dict[str, Any]:
         _unsecure_cookies(session)
         location = response.headers["Location"]
     code = parse_qs(urlsplit(location).query)["code"][0]
-    tokens = session.post(f"{issuer_path}/token", auth=target.web_client, data={
+    tokens = session.post(f"{issuer_path}/token", auth=web_client, data={
         "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": verifier})
     tokens.raise_for_status()
     return tokens.json()
@@ -142,8 +144,11 @@ def _worker(args: tuple[str, Target, float]) -> tuple[list[float], int]:
     token_path = f"/{TENANT}/token"
     latencies: list[float] = []
     errors = 0
-    refresh_token = login(session, target)["refresh_token"] if scenario == "refresh_token" else ""
-    cc_client = target.cc_es256_client if scenario.endswith("_es256") else target.cc_client
+    es256 = scenario.endswith("_es256")
+    web_client = target.web_es256_client if es256 else target.web_client
+    refreshing = scenario.startswith("refresh_token")
+    refresh_token = login(session, target, web_client)["refresh_token"] if refreshing else ""
+    cc_client = target.cc_es256_client if es256 else target.cc_client
     cc_request = KeepAlive.encode_form(token_path, {"grant_type": "client_credentials", "scope": "scim.read"},
                                        cc_client)
     cpu_started = time.process_time()
@@ -154,9 +159,9 @@ def _worker(args: tuple[str, Target, float]) -> tuple[list[float], int]:
             if scenario.startswith("client_credentials"):
                 status, _body = connection.send(cc_request)
                 ok = status == 200
-            elif scenario == "refresh_token":
+            elif refreshing:
                 status, body = connection.send(KeepAlive.encode_form(
-                    token_path, {"grant_type": "refresh_token", "refresh_token": refresh_token}, target.web_client))
+                    token_path, {"grant_type": "refresh_token", "refresh_token": refresh_token}, web_client))
                 ok = status == 200
                 if ok:
                     refresh_token = json.loads(body)["refresh_token"]
@@ -168,8 +173,8 @@ def _worker(args: tuple[str, Target, float]) -> tuple[list[float], int]:
             latencies.append(time.perf_counter() - start)
         else:
             errors += 1
-            if scenario == "refresh_token":
-                refresh_token = login(session, target)["refresh_token"]
+            if refreshing:
+                refresh_token = login(session, target, web_client)["refresh_token"]
     return latencies, errors, time.process_time() - cpu_started
 
 
@@ -189,6 +194,15 @@ def process_group_cpu_seconds(pgid: int) -> float:
         if int(fields[2]) == pgid:  # fields after the command: state ppid pgrp ... utime(11) stime(12)
             total += int(fields[11]) + int(fields[12])
     return total / ticks
+
+
+def warm_up(target: Target, requests_each: int = 200) -> None:
+    """Requests before measuring, so every worker has loaded its keys, caches and lazily imported modules."""
+    connection = KeepAlive(target.url)
+    for client in (target.cc_client, target.cc_es256_client):
+        request = KeepAlive.encode_form(f"/{TENANT}/token", {"grant_type": "client_credentials"}, client)
+        for _ in range(requests_each):
+            connection.send(request)
 
 
 def run_scenario(scenario: str, target: Target, clients: int, duration: float, server_pgid: int) -> dict[str, Any]:
