@@ -559,7 +559,7 @@ class PorticoAuthorizationServer(AuthorizationServer):
                                  "expires_in": DEFAULT_ACCESS_TOKEN_LIFETIME, "scope": scope}
         family_id = None
         if user is not None and row is not None and include_refresh_token:
-            value, refresh = store.create_refresh_token(
+            value, family_id = store.create_refresh_token(
                 _db(), tenant.id,
                 store.RefreshGrant(application_id=client.app.id, user_id=user.id, scope=scope, sid=sid,
                                    auth_time=row.auth_time, amr=list(row.amr)),
@@ -567,7 +567,6 @@ class PorticoAuthorizationServer(AuthorizationServer):
                 access_token_jti=claims["jti"],
             )
             token["refresh_token"] = value
-            family_id = refresh.family_id
         if isinstance(row, AuthorizationCode):
             try:
                 store.mark_code_used(_db(), row, access_token_jti=claims["jti"], refresh_family_id=family_id)
