@@ -20,6 +20,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from idp.row_cache import RowCache
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -144,8 +146,6 @@ class Database:
     """Owns the engine and hands out sessions; one per app, no module-level singleton."""
 
     def __init__(self, url: str, *, cache_seconds: float = 0.0, sqlite_synchronous: str = "NORMAL") -> None:
-        from idp.row_cache import RowCache
-
         self.url = url
         self.engine = make_engine(url, sqlite_synchronous=sqlite_synchronous)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)

@@ -42,7 +42,9 @@ def deliver_all(settings: Settings, stop: threading.Event, *, mail_interval: flo
     database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     keys = KeyStore(settings.keys_dir)
     transport = transport_for(settings.smtp)
-    report: Callable[[Any], None] = lambda r: log.info("%s", r.summary())  # noqa: E731
+    def report(round_report: Any) -> None:
+        log.info("%s", round_report.summary())
+
     loops = {
         "mail": lambda: deliver_mail(database, transport, mail_from=settings.smtp.mail_from, interval=mail_interval,
                                      on_report=report, should_stop=stop.is_set),

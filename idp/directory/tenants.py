@@ -94,7 +94,7 @@ def find_tenant(db: Session, slug: str) -> Tenant | None:
 def find_tenant_cached(db: Session, rows: RowCache, slug: str) -> Tenant | None:
     """:func:`find_tenant` through the per-process row cache (the request path: every tenant URL reads it).
     ``domains`` is not cached: the few pages that read it load it (most requests never do)."""
-    return rows.get(db, ("tenant", slug), lambda own: own.scalar(select(Tenant).where(Tenant.slug == slug)))
+    return rows.get(db, ("tenant", slug), lambda own: find_tenant(own, slug))
 
 
 def get_tenant(db: Session, slug: str) -> Tenant:

@@ -151,7 +151,7 @@ def create_refresh_token(db: Session, tenant_id: str, grant: RefreshGrant, *, fa
     db.execute(_INSERT_REFRESH_TOKEN, {
         "id": str(uuid.uuid4()), "tenant_id": tenant_id, "token_hash": digest(value), "family_id": family,
         "access_token_jti": access_token_jti, "created_at": now, "expires_at": now + REFRESH_TOKEN_LIFETIME,
-        "rotated_at": None, "revoked_at": None, **grant.__dict__,
+        **grant.__dict__,
     })
     return value, family
 
