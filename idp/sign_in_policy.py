@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from idp import policy_store, signin_log
@@ -32,7 +32,7 @@ from idp.db import scoped
 from idp.directory.roles import roles_of
 from idp.directory.tenants import find_tenant
 from idp.federation.discovery import upstreams_for
-from idp.models import GroupMember, SignInLogEntry, Tenant, User
+from idp.models import GroupMember, SignInLogEntry, Tenant, User, UserIdentity
 from idp.policy import SignInContext, SignInDecision, Subject, sign_in_decision
 from idp.policy.home_realm import MAIL_ISSUER
 
@@ -176,7 +176,13 @@ def record_check(
     )
 
 
-def is_guest_or_external(user: User) -> bool:
-    """Decision 8 re-evaluates these at every token refresh: ``userType`` Guest or an external identity."""
-    return user.is_guest or any(i.sign_in_type == "federated" for i in user.identities)
+FEDERATED = "federated"
+# Decision 8 re-evaluates these at every token refresh: ``userType`` Guest or a user with an external
+# (federated) identity. A SQL condition on ``users``: the refresh grant asks it in the query that finds the token,
+# so members are refreshed without loading their user object.
+GUEST_OR_EXTERNAL = or_(
+    User.__table__.c.user_type == "Guest",
+    exists().where(UserIdentity.__table__.c.user_id == User.__table__.c.id,
+                   UserIdentity.__table__.c.sign_in_type == FEDERATED),
+)
 

@@ -9,15 +9,12 @@ reads it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.db import Base, new_id, utcnow
-
-if TYPE_CHECKING:
-    from idp.models.user import User
 
 
 def _app_fk() -> ForeignKeyConstraint:
@@ -114,12 +111,6 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(nullable=False)
     rotated_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
-
-    # read-only; the refresh grant loads it with the token (one query, see store.find_refresh_token)
-    user: Mapped[User] = relationship(
-        viewonly=True,
-        primaryjoin="and_(User.id == foreign(RefreshToken.user_id), User.tenant_id == foreign(RefreshToken.tenant_id))",
-    )
 
 
 class RevokedAccessToken(Base):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,7 +48,7 @@ from idp.oidc import store
 from idp.oidc.claims import OIDC_SCOPES, user_claims
 from idp.oidc.client_keys import JwksFetchError, client_jwks_cache
 from idp.runtime import request_db, runtime
-from idp.sign_in_policy import check_sign_in, is_guest_or_external, record_check
+from idp.sign_in_policy import check_sign_in, record_check
 from idp.tenancy import current_tenant, issuer
 from idp.tokens import (
     DEFAULT_ACCESS_TOKEN_LIFETIME,
@@ -156,10 +157,17 @@ class AccessToken(TokenMixin):
         return {"active": True, "token_type": "Bearer", **{k: self.claims[k] for k in keys if k in self.claims}}
 
 
+@dataclass(frozen=True)
+class TokenSubject:
+    """The user a refresh issues tokens to when nothing but its id is needed (a member: see ``RefreshGrant``)."""
+
+    id: str
+
+
 class Refresh(TokenMixin):
     kind = "refresh_token"
 
-    def __init__(self, row: RefreshToken, client_id: str) -> None:
+    def __init__(self, row: RefreshToken | store.LiveRefreshToken, client_id: str) -> None:
         self.row = row
         self.client_id = client_id
 
@@ -284,7 +292,7 @@ def find_token(token: str, hint: str | None) -> AccessToken | Refresh | None:
     return None
 
 
-def enforce_policy_at_refresh(user: User, row: RefreshToken, client: Client) -> None:
+def enforce_policy_at_refresh(user: User, row: store.LiveRefreshToken, client: Client) -> None:
     """Spec decision 8: a guest's refresh re-runs cross-tenant access and conditional access. A block fails the
     refresh with ``invalid_grant`` naming the refusing setting (the user object and the token are kept, so the
     refresh works again once the setting allows it); ``mfa`` requirements were enforced at the interactive
@@ -318,8 +326,9 @@ class _IssuesPorticoTokens:
     server: PorticoAuthorizationServer
     GRANT_TYPE: str
 
-    def generate_token(self, user: User | None = None, scope: str | None = None, grant_type: str | None = None,
-                       expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
+    def generate_token(self, user: User | TokenSubject | None = None, scope: str | None = None,
+                       grant_type: str | None = None, expires_in: int | None = None,
+                       include_refresh_token: bool = True) -> dict[str, Any]:
         return self.server.issue_tokens(self.request, grant_type or self.GRANT_TYPE, user, scope or "",
                                         include_refresh_token)
 
@@ -367,11 +376,18 @@ class RefreshGrant(_IssuesPorticoTokens, grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token was already used; its family is revoked.") from None
         return Refresh(row, "") if row else None
 
-    def authenticate_user(self, refresh_token: Refresh) -> User | None:
-        user = refresh_token.row.user  # loaded with the token, in this tenant
-        user = user if user.account_enabled else None
-        if user is not None and is_guest_or_external(user):
-            enforce_policy_at_refresh(user, refresh_token.row, self.request.client)
+    def authenticate_user(self, refresh_token: Refresh) -> TokenSubject | None:
+        """The token's user if still enabled. Members are refreshed from the token's own query; a guest's or
+        external user's refresh loads the user and re-runs the sign-in policies (decision 8)."""
+        row = refresh_token.row
+        assert isinstance(row, store.LiveRefreshToken)
+        if not row.user_enabled:
+            raise InvalidGrantError("The user account is disabled.")
+        if not row.guest_or_external:
+            return TokenSubject(row.user_id)
+        user = enabled_user(row.user_id)
+        if user is not None:
+            enforce_policy_at_refresh(user, row, self.request.client)
         return user
 
     def revoke_old_credential(self, refresh_token: Refresh) -> None:
@@ -539,7 +555,7 @@ class PorticoAuthorizationServer(AuthorizationServer):
         app = find_application_cached(_db(), runtime().database.rows, current_tenant(), client_id)
         return Client(app) if app is not None else None
 
-    def issue_tokens(self, request: Any, grant_type: str, user: User | None, scope: str,
+    def issue_tokens(self, request: Any, grant_type: str, user: User | TokenSubject | None, scope: str,
                      include_refresh_token: bool) -> dict[str, Any]:
         """Sign the access token (RFC 9068, :mod:`idp.tokens`) and, for users, a rotating refresh token."""
         client: Client = request.client
@@ -563,7 +579,7 @@ class PorticoAuthorizationServer(AuthorizationServer):
                 _db(), tenant.id,
                 store.RefreshGrant(application_id=client.app.id, user_id=user.id, scope=scope, sid=sid,
                                    auth_time=row.auth_time, amr=list(row.amr)),
-                family_id=row.family_id if isinstance(row, RefreshToken) else None,
+                family_id=row.family_id if isinstance(origin, Refresh) else None,
                 access_token_jti=claims["jti"],
             )
             token["refresh_token"] = value

@@ -170,3 +170,40 @@ def test_members_are_not_re_evaluated(client: FlaskClient, database: Database, c
                                                actor="test", now_iso="2026-11-27T08:00:00Z")
     assert refresh(client, rp, _refresh_token(database, contoso, rp, member_id, ["pwd"])).status_code == 200
     assert _entries(database, contoso) == []
+
+
+def test_an_external_member_is_re_evaluated(client: FlaskClient, database: Database, contoso: Tenant,
+                                            fabrikam: Tenant, rp: RelyingParty, guest: Guest) -> None:
+    """``userType`` Member with a federated identity (an external member) is re-evaluated like a guest."""
+    with database.transaction() as s:
+        user = s.get(User, guest.user_id)
+        assert user is not None
+        user.user_type = "Member"
+        policy_store.create_cross_tenant_partner(s, contoso, {"tenantId": fabrikam.id,
+                                                              "b2bCollaborationInbound": BLOCK_ALL},
+                                                 roles=None, actor="test")
+    blocked = refresh(client, rp, guest.refresh_token)
+    assert blocked.json["error"] == "invalid_grant"
+    assert "b2bCollaborationInbound" in blocked.json["error_description"]
+
+
+@pytest.mark.parametrize("user_type", ["Member", "Guest"])
+def test_a_disabled_user_cannot_refresh(client: FlaskClient, database: Database, contoso: Tenant,
+                                        rp: RelyingParty, user_type: str) -> None:
+    with database.transaction() as s:
+        user = users.create_member(s, contoso, "ada@contoso.com")
+        user.user_type = user_type
+        user_id = user.id
+    token = _refresh_token(database, contoso, rp, user_id, ["pwd"])
+    with database.transaction() as s:
+        disabled = s.get(User, user_id)
+        assert disabled is not None
+        disabled.account_enabled = False
+    refused = refresh(client, rp, token)
+    assert (refused.status_code, refused.json["error"]) == (400, "invalid_grant")
+    assert "disabled" in refused.json["error_description"]
+    with database.transaction() as s:
+        enabled = s.get(User, user_id)
+        assert enabled is not None
+        enabled.account_enabled = True
+    assert refresh(client, rp, token).status_code == 200  # the token itself was not spent
