@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from scim_support import BULK_SCHEMA, GUEST, USER_SCHEMA, Scim, access_token, patch_op
+from scim_support import BULK_SCHEMA, USER_SCHEMA, Scim, access_token, patch_op
 
 from idp.models import Tenant
 
