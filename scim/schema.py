@@ -174,11 +174,6 @@ def keep_address_list_visibility(current: Resource[Any], replacement: Resource[A
         sent.show_in_address_list = stored.show_in_address_list
 
 
-#: The guest attributes only returned when asked for (``returned: request``): their SCIM names.
-GUEST_ON_REQUEST = ("externalUserState", "externalUserStateChangeDateTime", "creationType", "identities",
-                    "sponsors", "invitedBy")
-
-
 def service_provider_config() -> ServiceProviderConfig:
     return ServiceProviderConfig(
         documentation_uri=None,

@@ -205,7 +205,9 @@ class SqlStorage(ScimStorage):
         and sponsors only ``on_request`` (the guest attributes returned only when asked for)."""
         found = {uid: UserRelations(groups=groups.get(uid)) for uid in ids}
         if ids:
-            for attribute, stmt in _RELATIONS if on_request else _RELATIONS[:1]:
+            for attribute, stmt in _RELATIONS:
+                if not on_request and attribute in ("identities", "sponsors"):
+                    continue
                 for row in self._rows(stmt, {"ids": ids}):
                     getattr(found[row.user_id], attribute).append(row)
         return found
