@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 from scim2_models import (
     BulkOperation,
+    Context,
     ForbiddenException,
     PayloadTooLargeException,
     Resource,
@@ -35,7 +36,7 @@ from idp.runtime import request_db, runtime
 from idp.tenancy import issuer, tenant_blueprint
 from idp.tokens import InvalidToken, token_scopes, verify_access_token
 from scim.bulk import PorticoScimHandler
-from scim.schema import build_provider, guest_state, refuse_guest_changes, refuse_unassigned_required
+from scim.schema import build_provider, keep_address_list_visibility, refuse_unassigned_required
 from scim.storage import RawPage, SqlStorage
 
 SCIM_READ, SCIM_WRITE = "scim.read", "scim.write"
@@ -56,14 +57,16 @@ class PorticoScimService(ScimService):
             raise ForbiddenException(detail=f"this operation needs an access token with the scope {needed}")
 
     def apply_patch(self, current: Any, patch_op: Any, conditions: Any) -> Any:
-        """scim2-server's PATCH (Bulk included), refusing one that leaves ``userType`` or ``active`` unassigned or
-        removes read-only guest attributes."""
-        guest_before = guest_state(current)  # the patch changes ``current`` in place
+        """scim2-server's PATCH (Bulk included), refusing one that leaves ``userType`` or ``active`` unassigned."""
         patched = super().apply_patch(current, patch_op, conditions)
         if patched is not None:
             refuse_unassigned_required(patched)
-            refuse_guest_changes(guest_before, patched)
         return patched
+
+    def apply_replacement(self, current: Any, replacement: Any, conditions: Any) -> Any:
+        """scim2-server's PUT (Bulk included); a replacement that leaves ``showInAddressList`` out keeps it."""
+        keep_address_list_visibility(current, replacement)
+        return super().apply_replacement(current, replacement, conditions)
 
     def www_authenticate(self, exception: SCIMException) -> str | None:
         return f'Bearer realm="SCIM", scope="{SCIM_READ} {SCIM_WRITE}"'
@@ -71,9 +74,19 @@ class PorticoScimService(ScimService):
     def search_response(
         self, base_url: str, resource_types: list[Any], page: SearchPage, search_request: SearchRequest[Any]
     ) -> ScimResponse:
-        """Serialise a :class:`RawPage` directly; anything else the way scim2-server does."""
+        """Serialise a :class:`RawPage` directly; anything else the way scim2-server does, but for the resources
+        of a search naming ``attributes``: scim2-server dumps them with the request's ``attributes`` and then once
+        more, inside its ListResponse, without them, which drops the attributes returned only on request (the
+        guest attributes, RFC 7643 §7). They are its first dump."""
         if not isinstance(page.resources, RawPage):
-            return super().search_response(base_url, resource_types, page, search_request)
+            response = super().search_response(base_url, resource_types, page, search_request)
+            if search_request.attributes and response.body is not None and "Resources" in response.body:
+                response.body["Resources"] = [
+                    self.publish(base_url, resource).model_dump(
+                        scim_ctx=Context.RESOURCE_QUERY_RESPONSE, response_parameters=search_request)
+                    for resource in page.resources
+                ]
+            return response
         by_cursor = search_request.cursor is not None
         body: dict[str, Any] = {"schemas": [LIST_RESPONSE], "totalResults": page.total,
                                 "itemsPerPage": len(page.resources)}

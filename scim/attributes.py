@@ -73,6 +73,7 @@ def user_attributes() -> AttributeMap:
     }))
     specs.update(_keys(ENTERPRISE_SCHEMA, {"employeeNumber": Column(User.employee_number)}))
     specs.update(_keys(PORTICO_GUEST_SCHEMA, {
+        "showInAddressList": Column(User.show_in_address_list, BOOLEAN),
         "externalUserState": Column(User.external_user_state),
         "externalUserStateChangeDateTime": Column(User.external_user_state_change_at, DATETIME),
         "creationType": Column(User.creation_type),

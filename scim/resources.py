@@ -58,27 +58,22 @@ class UserRelations:
         return cls(list(user.other_mails), list(user.identities), list(user.sponsors), groups)
 
 
-def user_to_scim(user: Any, related: UserRelations) -> dict[str, Any]:
-    """A user (ORM object or row) as a SCIM ``User`` with the Enterprise and Portico guest extensions."""
+def user_to_scim(user: Any, related: UserRelations, *, on_request: bool = True) -> dict[str, Any]:
+    """A user (ORM object or row) as a SCIM ``User`` with the Enterprise and Portico guest extensions.
+
+    Without ``on_request``, the guest attributes returned only on request are left out: the representation a
+    response without ``attributes``/``excludedAttributes`` carries (``related`` then needs no identities nor
+    sponsors).
+    """
     profile = dict(user.profile_attributes or {})
     name = _drop_empty({**profile.pop("name", {}), "givenName": user.given_name, "familyName": user.surname})
     enterprise = _drop_empty({**profile.pop(ENTERPRISE_SCHEMA, {}), "employeeNumber": user.employee_number})
-    guest = _drop_empty({
-        "externalUserState": user.external_user_state,
-        "externalUserStateChangeDateTime": _iso(user.external_user_state_change_at),
-        "creationType": user.creation_type,
-        "identities": [_drop_empty({"signInType": i.sign_in_type, "issuer": i.issuer,
-                                    "issuerAssignedId": i.issuer_assigned_id}) for i in related.identities],
-        "sponsors": [
-            {"value": s.sponsor_user_id, "type": "User"} if s.sponsor_user_id
-            else {"value": s.sponsor_group_id, "type": "Group"}
-            for s in related.sponsors
-        ],
-        "invitedBy": {"value": user.invited_by_id} if user.invited_by_id else None,
-    })
+    guest = _drop_empty({"showInAddressList": user.show_in_address_list, **(_guest_record(user, related)
+                                                                          if on_request else {})})
     data: dict[str, Any] = {
         **profile,
-        "schemas": [CORE_USER_SCHEMA] + ([ENTERPRISE_SCHEMA] if enterprise else []) + [PORTICO_GUEST_SCHEMA],
+        "schemas": [CORE_USER_SCHEMA] + ([ENTERPRISE_SCHEMA] if enterprise else [])
+        + ([PORTICO_GUEST_SCHEMA] if guest else []),
         "id": user.id,
         "externalId": user.external_id,
         "userName": user.user_principal_name,
@@ -98,6 +93,23 @@ def user_to_scim(user: Any, related: UserRelations) -> dict[str, Any]:
     return _drop_empty(data)
 
 
+def _guest_record(user: Any, related: UserRelations) -> dict[str, Any]:
+    """The read-only guest attributes (``returned: request``)."""
+    return {
+        "externalUserState": user.external_user_state,
+        "externalUserStateChangeDateTime": _iso(user.external_user_state_change_at),
+        "creationType": user.creation_type,
+        "identities": [_drop_empty({"signInType": i.sign_in_type, "issuer": i.issuer,
+                                    "issuerAssignedId": i.issuer_assigned_id}) for i in related.identities],
+        "sponsors": [
+            {"value": s.sponsor_user_id, "type": "User"} if s.sponsor_user_id
+            else {"value": s.sponsor_group_id, "type": "Group"}
+            for s in related.sponsors
+        ],
+        "invitedBy": {"value": user.invited_by_id} if user.invited_by_id else None,
+    }
+
+
 def group_to_scim(group: Any, members: list[str] | None) -> dict[str, Any]:
     """A group as a SCIM ``Group``; ``members`` as user ids, or None when not wanted."""
     return _drop_empty({
@@ -114,6 +126,7 @@ def user_changes(data: dict[str, Any]) -> tuple[dict[str, Any], list[EmailEntry]
     """The directory fields (for :func:`idp.directory.users.update_user`) a full SCIM ``User`` state sets."""
     name = dict(data.get("name") or {})
     enterprise = dict(data.get(ENTERPRISE_SCHEMA) or {})
+    guest = dict(data.get(PORTICO_GUEST_SCHEMA) or {})
     profile = {k: v for k, v in data.items() if k not in USER_MAPPED}
     extra_name = {k: v for k, v in name.items() if k not in NAME_MAPPED}
     extra_enterprise = {k: v for k, v in enterprise.items() if k not in ENTERPRISE_MAPPED}
@@ -131,6 +144,9 @@ def user_changes(data: dict[str, Any]) -> tuple[dict[str, Any], list[EmailEntry]
         "surname": name.get("familyName"),
         "employee_number": enterprise.get("employeeNumber"),
         "profile_attributes": profile or None,
+        # Unassigned clears it (a PATCH removal; a PUT that leaves it out keeps it: scim.schema); a creation
+        # without it keeps the directory's default (scim.storage).
+        "show_in_address_list": guest.get("showInAddressList"),
     }
     # Left out when unassigned (a POST or PUT that does not send them): a creation gets the directory's defaults
     # (Member, enabled), a replacement keeps the stored values. A PATCH cannot unassign them (scim.schema).

@@ -31,6 +31,7 @@ from scim2_models import (
     Required,
     Resource,
     ResourceType,
+    Returned,
     Schema,
     ScimPolicy,
     ScimProvider,
@@ -121,54 +122,56 @@ class PorticoGroup(Group):
 
 
 class PorticoGuest(Extension):
-    """Portico's B2B guest attributes (b2b-collaboration.md §3), read-only over SCIM."""
+    """Portico's B2B guest attributes (b2b-collaboration.md §3).
+
+    ``showInAddressList`` is the one a provisioning client writes. The others are Portico's own record of the
+    invitation (read-only) and, as Graph returns them only on ``$select``, returned only when asked for with
+    ``attributes`` (RFC 7643 §7 ``returned: request``); they can always be filtered on.
+    """
 
     __schema__ = URN(PORTICO_GUEST_SCHEMA)
 
-    external_user_state: Annotated[str | None, Mutability.read_only] = Field(
+    show_in_address_list: Annotated[bool | None, Mutability.read_write] = None
+    """Whether address lists (the people pickers of the apps that sync the directory) show the user; unassigned
+    means shown. Invited guests start hidden (``false``)."""
+
+    external_user_state: Annotated[str | None, Mutability.read_only, Returned.request] = Field(
         None, examples=["PendingAcceptance", "Accepted"]
     )
     """Where a guest is in the invitation flow; empty for members."""
 
-    external_user_state_change_date_time: Annotated[datetime | None, Mutability.read_only] = None
+    external_user_state_change_date_time: Annotated[datetime | None, Mutability.read_only, Returned.request] = None
     """When ``externalUserState`` last changed."""
 
-    creation_type: Annotated[str | None, Mutability.read_only] = Field(
+    creation_type: Annotated[str | None, Mutability.read_only, Returned.request] = Field(
         None, examples=["Invitation", "SelfServiceSignUp", "LocalAccount", "EmailVerified"]
     )
     """How the account came to be."""
 
-    identities: Annotated[list[ObjectIdentity] | None, Mutability.read_only] = None
+    identities: Annotated[list[ObjectIdentity] | None, Mutability.read_only, Returned.request] = None
     """The identities the user signs in with."""
 
-    sponsors: Annotated[list[Sponsor] | None, Mutability.read_only] = None
+    sponsors: Annotated[list[Sponsor] | None, Mutability.read_only, Returned.request] = None
     """The users and groups responsible for this guest."""
 
-    invited_by: Annotated[InvitedBy | None, Mutability.read_only] = None
+    invited_by: Annotated[InvitedBy | None, Mutability.read_only, Returned.request] = None
     """Who invited this guest."""
 
 
-def guest_state(resource: Resource[Any]) -> dict[str, Any]:
-    """The values of a User's Portico guest extension (empty for anything else)."""
-    if not isinstance(resource, PorticoUser):
-        return {}
-    extension = resource[PorticoGuest]
-    if extension is None:
-        return {}
-    return extension.model_dump(mode="json", exclude_none=True, exclude={"schemas"})
-
-
-def refuse_guest_changes(before: dict[str, Any], resource: Resource[Any]) -> None:
-    """Refuse a PATCH that removed values of the guest extension, whose attributes are all read-only (RFC 7644
-    §3.5.2.2: 400 ``mutability``). A changed value is refused by scim2-models already; an ``add`` or ``replace``
-    of the extension with no attribute leaves it unchanged (§3.5.2.3) and passes."""
-    after = guest_state(resource)
-    lost = sorted(name for name, value in before.items() if after.get(name) != value)
-    if lost:
-        raise MutabilityException(
-            attribute=PORTICO_GUEST_SCHEMA,
-            detail=f"the Portico guest extension is read-only: {', '.join(lost)} cannot be removed",
-        )
+def keep_address_list_visibility(current: Resource[Any], replacement: Resource[Any]) -> None:
+    """A PUT that does not send ``showInAddressList`` keeps the stored value (RFC 7644 §3.5.1 lets the service
+    provider assign a value to an omitted ``readWrite`` attribute): Entra's and Okta's PUTs do not know it, and
+    must not show a hidden guest. Removing it takes a PATCH."""
+    if not isinstance(current, PorticoUser) or not isinstance(replacement, PorticoUser):
+        return
+    stored = current[PorticoGuest]
+    if stored is None or stored.show_in_address_list is None:
+        return
+    sent = replacement[PorticoGuest]
+    if sent is None:
+        replacement[PorticoGuest] = PorticoGuest(show_in_address_list=stored.show_in_address_list)
+    elif sent.show_in_address_list is None:
+        sent.show_in_address_list = stored.show_in_address_list
 
 
 def service_provider_config() -> ServiceProviderConfig:

@@ -198,11 +198,16 @@ class SqlStorage(ScimStorage):
                 found[group_id].append(user_id)
         return found
 
-    def _relations(self, ids: list[str], groups: dict[str, list[tuple[str, str]]]) -> dict[str, UserRelations]:
-        """The related rows of a page of users: one query per table, as plain rows (no ORM objects)."""
+    def _relations(
+        self, ids: list[str], groups: dict[str, list[tuple[str, str]]], *, on_request: bool = True
+    ) -> dict[str, UserRelations]:
+        """The related rows of a page of users: one query per table, as plain rows (no ORM objects); identities
+        and sponsors only ``on_request`` (the guest attributes returned only when asked for)."""
         found = {uid: UserRelations(groups=groups.get(uid)) for uid in ids}
         if ids:
             for attribute, stmt in _RELATIONS:
+                if not on_request and attribute in ("identities", "sponsors"):
+                    continue
                 for row in self._rows(stmt, {"ids": ids}):
                     getattr(found[row.user_id], attribute).append(row)
         return found
@@ -214,11 +219,14 @@ class SqlStorage(ScimStorage):
         ids = [row.id for row in rows]
         if kind == USER:
             groups = self._groups_of(ids) if _wants(response_parameters, "groups") and not new else {}
+            # A raw page is what a response without attributes/excludedAttributes carries: no guest attribute
+            # returned only on request. Validated resources carry them all (scim2-server applies ``returned``).
             if rows and isinstance(rows[0], User):
-                data = [user_to_scim(row, UserRelations.of(row, groups.get(row.id))) for row in rows]
+                data = [user_to_scim(row, UserRelations.of(row, groups.get(row.id)), on_request=not raw)
+                        for row in rows]
             else:
-                related = self._relations(ids, groups)
-                data = [user_to_scim(row, related[row.id]) for row in rows]
+                related = self._relations(ids, groups, on_request=not raw)
+                data = [user_to_scim(row, related[row.id], on_request=not raw) for row in rows]
         else:
             members = self._members_of(ids) if _wants(response_parameters, "members") else {}
             data = [group_to_scim(row, members.get(row.id)) for row in rows]
@@ -572,6 +580,8 @@ class SqlStorage(ScimStorage):
 
     def _create_user(self, data: dict[str, Any]) -> User:
         changes, emails = user_changes(data)
+        if changes["show_in_address_list"] is None:  # not sent: the directory's default (invited guests hidden)
+            del changes["show_in_address_list"]
         # A guest with an address (the primary, else first, email; else an address as userName) is invited; one
         # without any is an internal guest (b2b-collaboration.md §3.4): a local account, created like a member.
         address = next((e.address for e in emails if e.primary), emails[0].address if emails else None)

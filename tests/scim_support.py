@@ -21,6 +21,10 @@ PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 BULK_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 GUEST = "urn:portico:params:scim:schemas:extension:guest:2.0:User"
+# Every guest attribute, for ``attributes=``: all but showInAddressList are returned only when named.
+GUEST_ATTRIBUTES = ",".join(f"{GUEST}:{name}" for name in (
+    "showInAddressList", "externalUserState", "externalUserStateChangeDateTime", "creationType", "identities",
+    "sponsors", "invitedBy"))
 
 
 def access_token(app: Flask, tenant: Tenant, scopes: Iterable[str], *, issuer_slug: str | None = None) -> str:
@@ -78,6 +82,12 @@ class Scim:
         response = self.post("Groups", body)
         assert response.status_code == 201, response.json
         return response.json
+
+    def guest(self, user_id: str) -> dict[str, Any]:
+        """A user's whole Portico guest extension (the attributes returned only on request included)."""
+        response = self.get(f"Users/{user_id}", attributes=GUEST_ATTRIBUTES)
+        assert response.status_code == 200, response.json
+        return response.json.get(GUEST, {})
 
     def search(self, filter: str, path: str = "Users", **query: Any) -> list[dict[str, Any]]:
         response = self.get(path, filter=filter, **query)

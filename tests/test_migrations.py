@@ -68,3 +68,25 @@ def test_trigram_indexes_exist_on_postgresql_only(empty_database_url: str) -> No
         assert found & set(migrate.POSTGRESQL_TRIGRAM_INDEXES) == expected
     finally:
         engine.dispose()
+
+
+def test_0015_hides_the_guests_invited_before_it(empty_database_url: str) -> None:
+    # b2b-collaboration.md §3.1: invited guests are hidden from address lists; members stay unassigned (shown).
+    engine = make_engine(empty_database_url)
+    try:
+        migrate.upgrade(engine, "0011")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO tenants (id, slug, display_name, initial_domain, created_at) "
+                              "VALUES ('t', 't', 'T', 't.example', CURRENT_TIMESTAMP)"))
+            for user_id, creation_type in (("guest", "Invitation"), ("member", None), ("local", "LocalAccount")):
+                conn.execute(text(
+                    "INSERT INTO users (id, tenant_id, user_principal_name, user_type, account_enabled, version, "
+                    "created_at, modified_at, creation_type) VALUES (:id, 't', :id, 'Guest', :on, 1, "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, :creation_type)"
+                ), {"id": user_id, "on": True, "creation_type": creation_type})
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            shown = dict(conn.execute(text("SELECT id, show_in_address_list FROM users")).all())
+        assert shown == {"guest": False, "member": None, "local": None}
+    finally:
+        engine.dispose()

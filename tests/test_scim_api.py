@@ -114,10 +114,12 @@ def test_discovery_announces_what_works(scim: Scim) -> None:
     assert {e["schema"] for e in resource_types["User"]["schemaExtensions"]} == {
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", GUEST}
     guest = scim.get(f"Schemas/{GUEST}").json
-    assert {a["name"] for a in guest["attributes"]} == {
-        "externalUserState", "externalUserStateChangeDateTime", "creationType", "identities", "sponsors",
-        "invitedBy"}
-    assert all(a["mutability"] == "readOnly" for a in guest["attributes"])
+    published = {a["name"]: (a["mutability"], a["returned"]) for a in guest["attributes"]}
+    # Portico's record of the invitation is read-only and returned on request (as Graph returns it on $select);
+    # showInAddressList is the provisioning client's.
+    assert published == {"showInAddressList": ("readWrite", "default"), **{
+        name: ("readOnly", "request") for name in ("externalUserState", "externalUserStateChangeDateTime",
+                                                   "creationType", "identities", "sponsors", "invitedBy")}}
     assert scim.get("Schemas", filter='id eq "x"').status_code == 403
 
 
@@ -258,8 +260,9 @@ def test_guest_user_is_created_as_a_pending_guest(scim: Scim, database: Database
     assert guest["userType"] == "Guest"
     assert guest["userName"] == "ann_fabrikam.com#EXT#@contoso.portico.example"
     assert [u["id"] for u in scim.search(f'userName eq "{guest["userName"].lower()}"')] == [guest["id"]]
-    assert guest[GUEST]["externalUserState"] == "PendingAcceptance"
-    assert guest[GUEST]["creationType"] == "Invitation"
+    assert guest[GUEST] == {"showInAddressList": False}  # hidden (spec §3.1); the rest only on request
+    record = scim.guest(guest["id"])
+    assert (record["externalUserState"], record["creationType"]) == ("PendingAcceptance", "Invitation")
     with database.sessionmaker() as s:
         (stored,) = users.find_users_by_email(s, s.merge(contoso), "ann@fabrikam.com")
         assert stored.id == guest["id"] and stored.is_guest

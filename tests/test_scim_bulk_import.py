@@ -69,16 +69,17 @@ def _comparable_outcomes(operations: list[dict[str, Any]]) -> list[tuple[Any, ..
 def _comparable_users(scim: Scim) -> list[dict[str, Any]]:
     listed = scim.get("Users", sortBy="displayName", count=100).json["Resources"]
     for user in listed:
-        for key in ("id", "meta", "groups"):
+        for key in ("meta", "groups"):
             user.pop(key, None)
         user["userName"] = user["userName"].split("@")[0].split("_")[0]
         user.get("emails", []).sort(key=lambda e: e["value"])
         for email in user.get("emails", []):
             email["value"] = email["value"].split("@")[0]
-        guest = user["urn:portico:params:scim:schemas:extension:guest:2.0:User"]
+        guest = scim.guest(user.pop("id"))
         guest.pop("externalUserStateChangeDateTime", None)
         guest.pop("identities", None)
         guest.pop("sponsors", None)
+        user["urn:portico:params:scim:schemas:extension:guest:2.0:User"] = guest
     return sorted(listed, key=lambda u: u["userName"])
 
 

@@ -214,6 +214,7 @@ def create_guest(
         external_user_state="PendingAcceptance",
         external_user_state_change_at=now,
         invited_by_id=invited_by.id if invited_by else None,
+        show_in_address_list=False,  # §3.1: guests are hidden from address lists until an administrator shows them
     )
     db.add(user)
     db.flush()
@@ -256,7 +257,7 @@ def list_users(db: Session, tenant: Tenant, *, user_type: str | None = None) -> 
 MAX_UPN_LENGTH = 1024
 PROFILE_FIELDS = (
     "display_name", "given_name", "surname", "external_id", "title", "nick_name", "employee_number",
-    "profile_attributes",
+    "profile_attributes", "show_in_address_list",
 )
 FIELD_LIMITS = {"display_name": 256, "given_name": 64, "surname": 64, "external_id": 256, "title": 256,
                 "nick_name": 256, "employee_number": 64}
@@ -525,6 +526,8 @@ def _apply_changes(db: Session, tenant: Tenant, user: User, changes: dict[str, A
 
 
 def _checked_profile_field(key: str, value: Any) -> Any:
+    if key == "show_in_address_list" and value is not None and not isinstance(value, bool):
+        raise ValidationError("showInAddressList is true or false", field="showInAddressList")
     limit = FIELD_LIMITS.get(key)
     if limit is not None and value is not None and len(value) > limit:
         raise ValidationError(f"{key} has at most {limit} characters", field=key)

@@ -58,6 +58,9 @@ class User(Base):
     surname: Mapped[str | None] = mapped_column(String(64))
     user_type: Mapped[str] = mapped_column(String(16), nullable=False, default="Member")
     account_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Graph's showInAddressList: whether address lists (people pickers of the apps that sync the directory) show
+    # the user. None = not set, which means shown; invited guests start hidden (b2b-collaboration.md §3.1).
+    show_in_address_list: Mapped[bool | None] = mapped_column(Boolean)
     creation_type: Mapped[str | None] = mapped_column(String(32))
     external_user_state: Mapped[str | None] = mapped_column(String(32))
     external_user_state_change_at: Mapped[datetime | None] = mapped_column()
