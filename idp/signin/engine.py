@@ -25,14 +25,16 @@ from idp.otp import DEFAULT_POLICY as OTP_POLICY
 from idp.otp import MAIL_IDENTITY_ISSUER
 from idp.runtime import request_db, runtime
 from idp.sign_in_policy import Credential, PolicyCheck, check_sign_in, record_check
-from idp.signin import context, guests
+from idp.signin import context, guests, messages
 from idp.signin.steps import Flow, register_step, registered_steps
 from idp.tenancy import current_tenant
 
 
-def error_page(title: str, message: str, status: int = 400) -> tuple[str, int]:
-    """A readable page: what happened (``title``) and what to do (``message``)."""
-    return render_template("error.html", title=title, message=message, tenant=current_tenant()), status
+def error_page(title: str, message: str, status: int = 400, *, reference: str | None = None) -> tuple[str, int]:
+    """A readable page: what happened (``title``) and what to do (``message``), both translated; ``reference``
+    names the setting that decided, for the administrator (an identifier, shown as it is)."""
+    return render_template("error.html", title=title, message=message, reference=reference,
+                           tenant=current_tenant()), status
 
 
 def expired_page() -> tuple[str, int]:
@@ -170,9 +172,11 @@ def blocked(flow: Flow, user: User, check: PolicyCheck) -> ResponseReturnValue:
     log_check(flow, user, check)
     request_db().commit()
     context.set_flow(None)
+    organization = current_tenant().display_name
+    refusal = messages.sign_in_refusal(check.decision, organization=organization, email=flow.get("email"))
     return error_page(gettext("Sign-in blocked by your organization's access policy"),
-                      gettext("%(reason)s. Ask the administrator of %(organization)s for access.",
-                              reason=check.decision.message, organization=current_tenant().display_name), 403)
+                      refusal.message + " " + gettext("Ask the administrator of %(organization)s for access.",
+                                                      organization=organization), 403, reference=refusal.reference)
 
 
 # -- built-in steps -----------------------------------------------------------------------------------------
