@@ -16,6 +16,7 @@ from flask_babel import gettext
 
 from idp import audit, signin_log
 from idp.directory.applications import find_application_by_client_id
+from idp.i18n import page_language
 from idp.invitations.automatic import redeem_automatically
 from idp.models import Invitation, Tenant, User
 from idp.oidc import pending, store
@@ -233,7 +234,7 @@ class RedemptionConsentStep:
         redeemed = redeem_automatically(db, tenant, invitation, sign_in_type="federated", issuer=identity["issuer"],
                                         issuer_assigned_id=identity.get("sub"),
                                         application_url=invitation.invite_redirect_url or url_for(
-                                            "tenant_pages.landing", _external=True))
+                                            "tenant_pages.landing", _external=True), language=page_language())
         db.commit()
         return redeemed is not None
 

@@ -85,6 +85,11 @@ def not_invited(client, database, tenant):  # type: ignore[no-untyped-def]
     return client.get("/contoso/signin/route")
 
 
+def empty_email(client, database, tenant):  # type: ignore[no-untyped-def]
+    page = client.get("/contoso/login")
+    return client.post("/contoso/login", data={"csrf_token": csrf(page.text), "email": "", "next": "Next"})
+
+
 def wrong_code(client, database, tenant):  # type: ignore[no-untyped-def]
     _otp_page(client, database, tenant)
     _send(client)
@@ -211,6 +216,7 @@ class Case:
 
 CASES = [
     Case(not_invited, 403, ("Sie wurden nicht zu Contoso eingeladen",), ("You have not been invited",)),
+    Case(empty_email, 400, ("Dieses Feld wird benötigt.",), ("This field is required",)),  # WTForms' catalog
     Case(wrong_code, 400, ("Dieser Code ist nicht richtig. Prüfen Sie die neueste E-Mail",), ("not correct",)),
     Case(malformed_code, 400, ("Geben Sie den 8-stelligen Code aus der E-Mail ein.",), ("Enter the",)),
     Case(expired_code, 400, ("Dieser Code ist abgelaufen.",), ("has expired",)),
