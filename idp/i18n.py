@@ -35,7 +35,8 @@ def _request_language() -> str:
         return forced
     source: Callable[[], str | None] | None = current_app.extensions.get(JOURNEY_LANGUAGE_KEY)
     accepted = request.accept_languages.best_match(SUPPORTED_LANGUAGES)
-    return pick_language(ui_language(request.args.get("ui_locales")), source() if source else None, accepted)
+    own = request.values.get("ui_locales")  # the authorization endpoint takes POST too (OIDC Core §3.1.2.1)
+    return pick_language(ui_language(own), source() if source else None, accepted)
 
 
 def set_journey_language_source(app: Flask, source: Callable[[], str | None]) -> None:

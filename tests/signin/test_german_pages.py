@@ -193,6 +193,13 @@ def unregistered_redirect_uri(client, database, tenant):  # type: ignore[no-unty
         rp, redirect_uri="https://attacker.example/cb", ui_locales="de"), headers={"Accept-Language": "en"})
 
 
+def unregistered_redirect_uri_posted(client, database, tenant):  # type: ignore[no-untyped-def]
+    client.environ_base.pop("HTTP_ACCEPT_LANGUAGE")  # only the request's own ui_locales asks for German
+    rp = make_rp(database, tenant)
+    return client.post("/contoso/authorize", data=authorize_params(
+        rp, redirect_uri="https://attacker.example/cb", ui_locales="de-AT"))
+
+
 def unknown_client(client, database, tenant):  # type: ignore[no-untyped-def]
     rp = make_rp(database, tenant)
     return client.get("/contoso/authorize", query_string=authorize_params(rp, client_id="nobody"))
@@ -231,7 +238,7 @@ CASES = [
     Case(cross_tenant_block, 403, ("Anmeldung durch die Zugriffsrichtlinie Ihrer Organisation blockiert",
                                    "Die mandantenübergreifenden Zugriffseinstellungen von Contoso",
                                    "Bitten Sie die Administration von Contoso um Zugriff.",
-                                   "Referenz für die Administration:", "b2bCollaborationInbound.usersAndGroups"),
+                                   "Technische Details:", "b2bCollaborationInbound.usersAndGroups"),
          ("cross-tenant access settings", "blocks AllUsers")),
     Case(blocked_domain_at_redemption, 403, ("Die Einladung konnte nicht angenommen werden",
                                              "Contoso nimmt keine Gäste mit Adressen bei fabrikam.com an.",
@@ -243,6 +250,7 @@ CASES = [
     Case(unreachable_idp, 502, ("Partner SSO ist nicht erreichbar",), ("cannot be reached",)),
     Case(unregistered_redirect_uri, 400, ("https://attacker.example/cb ist keine registrierte Adresse von "
                                           "Relying party",), ("is not a registered address",)),
+    Case(unregistered_redirect_uri_posted, 400, ("ist keine registrierte Adresse",), ("registered address",)),
     Case(unknown_client, 400, ("Die Anwendung „nobody“ ist bei Contoso nicht registriert.",
                                "invalid_client"), ("is not registered with",)),
     Case(logout_of_unknown_application, 400, ("Unbekannte Anwendung.",), ("Unknown application",)),
