@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+import requests
+from authlib_op import LoopbackOP
 from flask.testing import FlaskClient
 from journey_support import csrf, invite, path_of
 from oidc_support import authorize_params, make_rp
@@ -109,6 +111,18 @@ def expired_code(client, database, tenant):  # type: ignore[no-untyped-def]
         for row in s.scalars(select(EmailOtpCode)):
             row.expires_at = utcnow() - timedelta(seconds=1)
     return _enter(client, "12345678")
+
+
+def locked_code(client, database, tenant):  # type: ignore[no-untyped-def]
+    _otp_page(client, database, tenant)
+    _send(client)
+    for _ in range(4):
+        _enter(client, "00000000")
+    return _enter(client, "00000000")
+
+
+def answer_without_a_sign_in(client, database, tenant):  # type: ignore[no-untyped-def]
+    return client.get("/contoso/signin/callback", query_string={"code": "x", "state": "forged"})
 
 
 def too_many_sends(client, database, tenant):  # type: ignore[no-untyped-def]
@@ -227,6 +241,9 @@ CASES = [
     Case(wrong_code, 400, ("Dieser Code ist nicht richtig. Prüfen Sie die neueste E-Mail",), ("not correct",)),
     Case(malformed_code, 400, ("Geben Sie den 8-stelligen Code aus der E-Mail ein.",), ("Enter the",)),
     Case(expired_code, 400, ("Dieser Code ist abgelaufen.",), ("has expired",)),
+    Case(locked_code, 400, ("Es wurden zu viele falsche Codes eingegeben. Fordern Sie einen neuen Code an.",),
+         ("Too many wrong codes",)),
+    Case(answer_without_a_sign_in, 400, ("Diese Anmeldung konnte nicht zugeordnet werden",), ("could not be matched",)),
     Case(too_many_sends, 429, ("An diese Adresse wurden zu viele Codes gesendet. Versuchen Sie es in 15 Minuten "
                                "erneut.",), ("Too many codes",)),
     Case(bad_invitation_link, 400, ("Dieser Einladungslink ist ungültig. Bitten Sie die Person",), ("not valid",)),
@@ -292,3 +309,28 @@ def test_the_code_mail_is_in_the_language_of_the_sign_in_page(client: FlaskClien
     mail = _code_mail(database)
     assert mail.subject == subject and sentence in mail.text_body and sentence in (mail.html_body or "")
     assert f'<html lang="{accept}">' in (mail.html_body or "")
+
+
+@pytest.mark.parametrize(("fault", "claims", "status", "german"), [
+    ("deny", {}, 400, "Sie haben die Anmeldung nicht erlaubt"),
+    (None, {"email_verified": False}, 403, "hat bob@partner.com nicht als bestätigt gekennzeichnet"),
+])
+def test_upstream_refusals_speak_german(client: FlaskClient, database: Database, contoso: Tenant,
+                                        op_server: LoopbackOP, fault: str | None, claims: dict, status: int,
+                                        german: str) -> None:
+    op_server.reset()
+    op_server.add_client("portico", "op-secret", f"{ISSUER}/signin/callback")
+    op_server.fault = fault
+    op_server.user = {**op_server.user, **claims}
+    with database.transaction() as s:
+        federation.add_provider(s, contoso, ProviderInput(
+            type="oidc", name="Partner SSO", issuer=op_server.issuer, client_id="portico", client_secret="op-secret",
+            domains=("partner.com",)), secret_key=SECRET)
+    invite(database, contoso, "bob@partner.com", issuer=ISSUER, send=False)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "de"
+    page = client.get("/contoso/login")
+    client.post("/contoso/login", data={"csrf_token": csrf(page.text), "email": "bob@partner.com", "next": "Next"})
+    upstream = requests.get(client.get("/contoso/signin/route").headers["Location"], allow_redirects=False,
+                            timeout=10)
+    answer = client.get(path_of(upstream.headers["Location"]))
+    assert answer.status_code == status and '<html lang="de">' in answer.text and german in answer.text
