@@ -52,7 +52,7 @@ def page_language() -> str:
 def localize(message: Message | str) -> str:
     """A service's :class:`~idp.languages.Message` (or a message id marked with ``N_``) in the page's language."""
     if isinstance(message, str):
-        return gettext(message)
+        return gettext(message) if message else ""
     values = dict(message.values)
     if message.plural is not None:
         values.pop("num", None)  # ngettext sets it from the count

@@ -116,12 +116,8 @@ class CodeCheck:
     email: str
     code_id: str | None = None
     attempts_left: int | None = None
-    text: Message = Message("")
-
-    @property
-    def message(self) -> str:
-        """The outcome in English (the sign-in log); pages translate :attr:`text`."""
-        return str(self.text)
+    message: str = ""  # in English, for the sign-in log
+    text: Message | None = None  # the same, for a page to translate (idp.i18n.localize)
 
     @property
     def ok(self) -> bool:
@@ -234,9 +230,9 @@ def send_code(
 
 def _check(outcome: CheckOutcome, email: str, policy: OtpPolicy, *, code_id: str | None = None,
            attempts_left: int | None = None) -> CodeCheck:
+    text = Message(MESSAGES[outcome], {"digits": policy.digits} if outcome is CheckOutcome.MALFORMED else {})
     return CodeCheck(outcome=outcome, email=email, code_id=code_id, attempts_left=attempts_left,
-                     text=Message(MESSAGES[outcome], {"digits": policy.digits}
-                                  if outcome is CheckOutcome.MALFORMED else {}))
+                     message=str(text), text=text)
 
 
 def verify_code(

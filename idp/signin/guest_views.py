@@ -244,7 +244,7 @@ def email_otp() -> ResponseReturnValue:
                     return _not_invited(flow["email"])
                 return engine.authenticated(user, amr=["otp"],
                                             identity={"issuer": otp.MAIL_IDENTITY_ISSUER, "sub": check.email})
-            error, status = localize(check.text), 400
+            error, status = localize(check.text or check.message), 400
             engine.log_failure(check.message, user=db.get(User, flow["guest_id"]), request_id=flow.get("request_id"),
                                upstream_idp=otp.MAIL_IDENTITY_ISSUER)
     return render_template("signin/otp.html", tenant=tenant, email=flow["email"], sent=sent, send_form=send_form,
