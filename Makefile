@@ -49,6 +49,6 @@ clean:
 
 # Refresh the message catalogs after changing translatable text, then fill in idp/translations/*/messages.po.
 translations: $(TEST_STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k lazy_gettext -k _l -k translate:2 -k N_ -o /tmp/portico-messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k lazy_gettext -k _l -k translate:2 -k N_ -k NP_:1,2 -o /tmp/portico-messages.pot .
 	$(BIN)/pybabel update -i /tmp/portico-messages.pot -d idp/translations
 	$(BIN)/pybabel compile -d idp/translations

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from idp.config import Settings, load_settings
 from idp.db import Database
-from idp.i18n import init_babel, set_journey_language_source
+from idp.i18n import N_, init_babel, page_language, set_journey_language_source
 from idp.keys import KeyStore
 from idp.runtime import EXTENSION_KEY, Runtime, close_request_db
 
@@ -17,20 +18,37 @@ def _wants_json() -> bool:
     return best == "application/json" or request.path.startswith(("/api", "/healthz", "/readyz"))
 
 
+# Pages for HTTP errors, in the browser's language (werkzeug's own texts are English; JSON answers keep them).
+HTTP_ERROR_PAGES = {
+    400: (N_("The request cannot be used"),
+          N_("Your browser sent a request this page cannot use. Go back and try again.")),
+    403: (N_("Access denied"), N_("You are not allowed to open this page.")),
+    404: (N_("Page not found"),
+          N_("There is no page at this address. Check the address, or go back to the application.")),
+    405: (N_("This page cannot be used this way"), N_("Go back to the previous page and try again.")),
+    413: (N_("The request is too large"), N_("Go back and send less data.")),
+    429: (N_("Too many requests"), N_("Wait a moment and try again.")),
+}
+UNEXPECTED_ERROR = N_("Something went wrong on our side. Try again in a moment.")
+
+
 def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
         if _wants_json():
             return jsonify(error=exc.name.lower().replace(" ", "_"), error_description=exc.description), exc.code
-        return render_template("error.html", title=exc.name, message=exc.description), exc.code
+        title, message = exc.name, exc.description
+        if exc.code in HTTP_ERROR_PAGES and exc.description == type(exc).description:  # werkzeug's default text
+            title, message = (gettext(text) for text in HTTP_ERROR_PAGES[exc.code])
+        return render_template("error.html", title=title, message=message, lang=page_language()), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        message = "Something went wrong on our side. Try again in a moment."
         if _wants_json():
-            return jsonify(error="server_error", error_description=message), 500
-        return render_template("error.html", title="Unexpected error", message=message), 500
+            return jsonify(error="server_error", error_description=UNEXPECTED_ERROR), 500
+        return render_template("error.html", title=gettext("Unexpected error"), message=gettext(UNEXPECTED_ERROR),
+                               lang=page_language()), 500
 
 
 def create_app(settings: Settings | None = None, *, ensure_keys: bool = True) -> Flask:

@@ -6,15 +6,21 @@ error, SCIM into a SCIM Error and the CLI into exit code 2.
 
 from __future__ import annotations
 
+from idp.languages import Message
+
 
 class DomainError(Exception):
-    """Base of every rule violation a service reports. ``code`` is stable and machine-readable."""
+    """Base of every rule violation a service reports. ``code`` is stable and machine-readable.
+
+    A service whose message reaches a sign-in page passes a :class:`~idp.languages.Message`: the page shows
+    ``text`` translated; ``message`` (and ``str()``) is the English text for logs and API errors."""
 
     code = "invalidRequest"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Message, *, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = str(message)
+        self.text: Message | None = message if isinstance(message, Message) else None
         self.field = field
 
 

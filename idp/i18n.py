@@ -9,48 +9,24 @@ set ``<html lang>`` from it (:func:`translated_pages`); other pages (admin cente
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
-from pathlib import Path
 
-from babel.support import Translations
 from flask import Blueprint, Flask, current_app, g, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext, ngettext
 
-SUPPORTED_LANGUAGES = ("en", "de")
-DEFAULT_LANGUAGE = "en"
-TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+from idp.languages import (  # noqa: F401  (re-exported: pages import the language helpers from here)
+    DEFAULT_LANGUAGE,
+    N_,
+    NP_,
+    SUPPORTED_LANGUAGES,
+    TRANSLATIONS_DIR,
+    Message,
+    pick_language,
+    translate,
+    translations_for,
+    ui_language,
+)
+
 JOURNEY_LANGUAGE_KEY = "portico.journey_language"
-
-
-def N_(message: str) -> str:  # noqa: N802  (marks a message for extraction; translated later)
-    return message
-
-
-def _supported(tag: str) -> str | None:
-    primary = tag.replace("_", "-").split("-")[0].strip().lower()
-    return primary if primary in SUPPORTED_LANGUAGES else None
-
-
-def pick_language(*preferences: str | None) -> str:
-    """The first supported language among ``preferences`` (tags like ``de-DE``), else English."""
-    return next((lang for tag in preferences if tag and (lang := _supported(tag))), DEFAULT_LANGUAGE)
-
-
-def ui_language(ui_locales: str | None) -> str | None:
-    """The first supported language of an OIDC ``ui_locales`` value (space-separated BCP47 tags), else None."""
-    return next((lang for tag in (ui_locales or "").split()[:20] if (lang := _supported(tag))), None)
-
-
-@cache
-def translations_for(language: str) -> Translations:
-    """The message catalog of a language (English: the identity catalog), outside any request."""
-    return Translations.load(str(TRANSLATIONS_DIR), [language])
-
-
-def translate(language: str, message: str, **variables: object) -> str:
-    """``gettext`` in a given language, with ``%(name)s`` variables (as Flask-Babel formats them)."""
-    text = translations_for(language).gettext(message)
-    return text % variables if variables else text
 
 
 def _request_language() -> str:
@@ -59,7 +35,8 @@ def _request_language() -> str:
         return forced
     source: Callable[[], str | None] | None = current_app.extensions.get(JOURNEY_LANGUAGE_KEY)
     accepted = request.accept_languages.best_match(SUPPORTED_LANGUAGES)
-    return pick_language(ui_language(request.args.get("ui_locales")), source() if source else None, accepted)
+    own = request.values.get("ui_locales")  # the authorization endpoint takes POST too (OIDC Core §3.1.2.1)
+    return pick_language(ui_language(own), source() if source else None, accepted)
 
 
 def set_journey_language_source(app: Flask, source: Callable[[], str | None]) -> None:
@@ -70,6 +47,17 @@ def set_journey_language_source(app: Flask, source: Callable[[], str | None]) ->
 def page_language() -> str:
     locale = get_locale()
     return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def localize(message: Message | str) -> str:
+    """A service's :class:`~idp.languages.Message` (or a message id marked with ``N_``) in the page's language."""
+    if isinstance(message, str):
+        return gettext(message) if message else ""
+    values = dict(message.values)
+    if message.plural is not None:
+        values.pop("num", None)  # ngettext sets it from the count
+        return ngettext(message.msgid, message.plural, message.count or 0, **values)
+    return gettext(message.msgid, **values)
 
 
 def translated_pages(blueprint: Blueprint) -> Blueprint:

@@ -27,12 +27,14 @@ from idp.db import across_tenants, new_id, scoped
 from idp.directory import users
 from idp.directory.emails import normalize_email, validate_address
 from idp.errors import DomainError, ValidationError
+from idp.languages import DEFAULT_LANGUAGE, N_, NP_, Message, translate
 from idp.models import EmailOtpCode, Tenant, User, UserIdentity
 from idp.secretbox import derive_key, digests_equal, keyed_digest
 
 MAIL_IDENTITY_ISSUER = "mail"
 KEY_PURPOSE = "email-otp-code"
 OTP_MAIL_MAX_ATTEMPTS = 4  # a code mail delivered after its code expired is useless
+MAIL_SUBJECT = N_("%(organization)s sign-in code")
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ class OtpRateLimited(DomainError):
 
     code = "rateLimited"
 
-    def __init__(self, message: str, *, scope: str, retry_after: timedelta) -> None:
+    def __init__(self, message: str | Message, *, scope: str, retry_after: timedelta) -> None:
         super().__init__(message, field="email" if scope == "address" else None)
         self.scope = scope
         self.retry_after = retry_after
@@ -87,14 +89,24 @@ class CheckOutcome(StrEnum):
     NO_CODE = "noCode"  # none requested, or the latest was already used
 
 
-MESSAGES = {
-    CheckOutcome.VERIFIED: "The code is correct.",
-    CheckOutcome.INVALID: "That code is not correct. Check the latest email and try again.",
-    CheckOutcome.MALFORMED: "Enter the {digits}-digit code from the email.",
-    CheckOutcome.EXPIRED: "That code has expired. Send a new code.",
-    CheckOutcome.SUPERSEDED: "A newer code was sent. Use the code from the most recent email.",
-    CheckOutcome.TOO_MANY_ATTEMPTS: "Too many wrong codes were entered. Send a new code.",
-    CheckOutcome.NO_CODE: "There is no code waiting for this address. Send a new code.",
+MESSAGES = {  # message ids: pages show them translated (idp.i18n.localize), the sign-in log in English
+    CheckOutcome.VERIFIED: N_("The code is correct."),
+    CheckOutcome.INVALID: N_("That code is not correct. Check the latest email and try again."),
+    CheckOutcome.MALFORMED: N_("Enter the %(digits)s-digit code from the email."),
+    CheckOutcome.EXPIRED: N_("That code has expired. Send a new code."),
+    CheckOutcome.SUPERSEDED: N_("A newer code was sent. Use the code from the most recent email."),
+    CheckOutcome.TOO_MANY_ATTEMPTS: N_("Too many wrong codes were entered. Send a new code."),
+    CheckOutcome.NO_CODE: N_("There is no code waiting for this address. Send a new code."),
+}
+RATE_LIMITED = {  # (scope, unit) -> singular and plural message ids; %(num)d is the wait
+    ("address", "minute"): NP_("Too many codes were sent to this address. Try again in %(num)d minute.",
+                               "Too many codes were sent to this address. Try again in %(num)d minutes."),
+    ("address", "hour"): NP_("Too many codes were sent to this address. Try again in %(num)d hour.",
+                             "Too many codes were sent to this address. Try again in %(num)d hours."),
+    ("ip", "minute"): NP_("Too many codes were sent to this network address. Try again in %(num)d minute.",
+                          "Too many codes were sent to this network address. Try again in %(num)d minutes."),
+    ("ip", "hour"): NP_("Too many codes were sent to this network address. Try again in %(num)d hour.",
+                        "Too many codes were sent to this network address. Try again in %(num)d hours."),
 }
 
 
@@ -104,7 +116,8 @@ class CodeCheck:
     email: str
     code_id: str | None = None
     attempts_left: int | None = None
-    message: str = ""
+    message: str = ""  # in English, for the sign-in log
+    text: Message | None = None  # the same, for a page to translate (idp.i18n.localize)
 
     @property
     def ok(self) -> bool:
@@ -159,18 +172,14 @@ def _check_limits(db: Session, base: Select[tuple[EmailOtpCode]], limits: tuple[
             waits.append(nth_newest + limit.window - now)
     if waits:
         wait = max(waits)
-        who = "this address" if scope == "address" else "this network address"
-        raise OtpRateLimited(
-            f"Too many codes were sent to {who}. Try again in {_human(wait)}.", scope=scope, retry_after=wait
-        )
+        raise OtpRateLimited(_wait_message(scope, wait), scope=scope, retry_after=wait)
 
 
-def _human(delta: timedelta) -> str:
+def _wait_message(scope: str, delta: timedelta) -> Message:
     minutes = int(-(-delta.total_seconds() // 60))
     if minutes < 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    hours = -(-minutes // 60)
-    return f"{hours} hour{'s' if hours != 1 else ''}"
+        return Message.plural_of(RATE_LIMITED[(scope, "minute")], minutes)
+    return Message.plural_of(RATE_LIMITED[(scope, "hour")], -(-minutes // 60))
 
 
 def send_code(
@@ -182,8 +191,10 @@ def send_code(
     secret_key: str,
     client_ip: str | None = None,
     policy: OtpPolicy = DEFAULT_POLICY,
+    language: str = DEFAULT_LANGUAGE,
 ) -> SentCode:
-    """Issue a new code for ``email`` in ``tenant``, supersede older ones and put the code mail in the outbox.
+    """Issue a new code for ``email`` in ``tenant``, supersede older ones and put the code mail in the outbox
+    (in ``language``, the sign-in page's).
 
     Raises :class:`OtpRateLimited` (nothing written) when a send limit is reached."""
     address = validate_address(email)
@@ -209,8 +220,8 @@ def send_code(
     row.code_hash = _code_hash(secret_key, row.id, code)
     db.add(row)
     minutes = int(policy.lifetime.total_seconds() // 60)
-    composed = mail.compose("email_otp", subject=f"{tenant.display_name} sign-in code",
-                            organization=tenant.display_name, code=code, minutes=minutes)
+    composed = mail.compose("email_otp", subject=translate(language, MAIL_SUBJECT, organization=tenant.display_name),
+                            language=language, organization=tenant.display_name, code=code, minutes=minutes)
     message = mail.enqueue(db, to=address, subject=composed.subject, text=composed.text, html=composed.html,
                            tenant_id=tenant.id, kind="email_otp", max_attempts=OTP_MAIL_MAX_ATTEMPTS, now=now)
     db.flush()
@@ -219,8 +230,9 @@ def send_code(
 
 def _check(outcome: CheckOutcome, email: str, policy: OtpPolicy, *, code_id: str | None = None,
            attempts_left: int | None = None) -> CodeCheck:
+    text = Message(MESSAGES[outcome], {"digits": policy.digits} if outcome is CheckOutcome.MALFORMED else {})
     return CodeCheck(outcome=outcome, email=email, code_id=code_id, attempts_left=attempts_left,
-                     message=MESSAGES[outcome].format(digits=policy.digits))
+                     message=str(text), text=text)
 
 
 def verify_code(

@@ -93,3 +93,18 @@ def test_unknown_home_organization_keeps_the_consent_page(database: Database, co
         decision = service.automatic_redemption_for(s, contoso, "someone@elsewhere.example")
     assert not decision.suppress_consent
     assert "home.automaticUserConsentSettings.outboundAllowed" in {r.name for r in decision.decision.refusals}
+
+
+def test_the_notification_mail_is_in_the_sign_in_pages_language(database: Database, contoso: Tenant,
+                                                                 fabrikam: Tenant, fiona: str) -> None:
+    allow(database, contoso, fabrikam, inbound=True, outbound=False)
+    allow(database, fabrikam, contoso, inbound=False, outbound=True)
+    result = invite(database, contoso)
+    with database.transaction() as s:
+        invitation = service.get_invitation(s, contoso, result.invitation.id)
+        automatic.redeem_automatically(s, contoso, invitation, sign_in_type="federated", issuer=HOME_ISSUER,
+                                       issuer_assigned_id=fiona, application_url="https://app.example/",
+                                       language="de")
+    [notice] = mails(database)
+    assert notice.subject == "Sie haben jetzt Zugriff auf Contoso"
+    assert "Anwendung öffnen:" in notice.text_body and '<html lang="de">' in notice.html_body

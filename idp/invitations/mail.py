@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from idp.i18n import N_, pick_language, translate
+from idp.languages import N_, pick_language, translate
 from idp.mail import compose
 from idp.models import Invitation, Tenant, User
 

@@ -28,6 +28,7 @@ from idp.invitations.links import block_url
 from idp.invitations.mail import compose_invitation
 from idp.invitations.model import InvitationRequest, InvitationResult, Inviter, MessageInfo, Recipient
 from idp.invitations.tickets import new_ticket, redeem_url, ticket_digest
+from idp.languages import N_, Message
 from idp.models import Group, Invitation, InvitationBlock, Tenant, User
 from idp.policy import (
     AutomaticRedemption,
@@ -299,11 +300,14 @@ def find_redeemable(db: Session, tenant: Tenant, invitation_id: str, ticket: str
     now = now or utcnow()
     invitation = db.scalar(scoped(Invitation, tenant.id).where(Invitation.id == invitation_id))
     if invitation is None or not hmac.compare_digest(invitation.ticket_hash, ticket_digest(ticket or "")):
-        raise InvalidTicket("this invitation link is not valid; ask the person who invited you for a new one")
+        raise InvalidTicket(Message(N_(
+            "This invitation link is not valid. Ask the person who invited you for a new one.")))
     if invitation.ticket_consumed_at is not None:
-        raise InvalidTicket("this invitation link has already been used; sign in to the application instead")
+        raise InvalidTicket(Message(N_(
+            "This invitation link has already been used. Sign in to the application instead.")))
     if invitation.ticket_expires_at is not None and invitation.ticket_expires_at <= now:
-        raise InvalidTicket("this invitation link has expired; ask the person who invited you for a new one")
+        raise InvalidTicket(Message(N_(
+            "This invitation link has expired. Ask the person who invited you for a new one.")))
     return invitation
 
 
@@ -321,7 +325,7 @@ def complete_redemption(
     now = now or utcnow()
     user = users.get_user(db, tenant, invitation.invited_user_id)
     if user.external_user_state != "PendingAcceptance":
-        raise Conflict("this invitation has already been accepted")
+        raise Conflict(Message(N_("This invitation has already been accepted.")))
     check_redemption_policy(db, tenant, user, invitation.invited_user_email_address)
     users.add_identity(db, user, sign_in_type=sign_in_type, issuer=issuer, issuer_assigned_id=issuer_assigned_id)
     user.external_user_state = "Accepted"

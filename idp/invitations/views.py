@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 
@@ -20,7 +21,7 @@ blueprint = translated_pages(
 
 class BlockForm(FlaskForm):
     token = HiddenField()
-    submit = SubmitField("Block future invitations")
+    submit = SubmitField(_l("Block future invitations"))
 
 
 @blueprint.route("/block", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from idp.i18n import DEFAULT_LANGUAGE, translations_for
+from idp.languages import DEFAULT_LANGUAGE, translations_for
 
 
 @dataclass(frozen=True)

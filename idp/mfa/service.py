@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from idp import audit
 from idp.db import new_id, scoped
 from idp.errors import Conflict
+from idp.languages import N_, Message
 from idp.models import AuditEvent, RecoveryCode, Tenant, TotpAuthenticator, User
 from idp.secretbox import SecretBox, derive_key, digests_equal, keyed_digest
 
@@ -51,13 +52,13 @@ class Outcome(StrEnum):
     NOT_ENROLLED = "notEnrolled"
 
 
-MESSAGES = {
-    Outcome.VERIFIED: "The code is correct.",
-    Outcome.INVALID: "That code is not correct. Enter the current code from your authenticator app.",
-    Outcome.MALFORMED: "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
-    Outcome.REPLAYED: "That code was already used. Wait for the next code from your authenticator app.",
-    Outcome.TOO_MANY_ATTEMPTS: "Too many wrong codes were entered. Wait 15 minutes and try again.",
-    Outcome.NOT_ENROLLED: "No authenticator app is registered for this account yet.",
+MESSAGES = {  # message ids: the pages show them translated (idp.i18n.localize)
+    Outcome.VERIFIED: N_("The code is correct."),
+    Outcome.INVALID: N_("That code is not correct. Enter the current code from your authenticator app."),
+    Outcome.MALFORMED: N_("Enter the 6-digit code from your authenticator app, or one of your recovery codes."),
+    Outcome.REPLAYED: N_("That code was already used. Wait for the next code from your authenticator app."),
+    Outcome.TOO_MANY_ATTEMPTS: N_("Too many wrong codes were entered. Wait 15 minutes and try again."),
+    Outcome.NOT_ENROLLED: N_("No authenticator app is registered for this account yet."),
 }
 
 
@@ -74,6 +75,10 @@ class Verification:
     @property
     def message(self) -> str:
         return MESSAGES[self.outcome]
+
+    @property
+    def text(self) -> Message:
+        return Message(MESSAGES[self.outcome])
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from idp.db import scoped, utcnow
-from idp.i18n import N_, translated_pages
+from idp.i18n import N_, localize, translated_pages
 from idp.mfa import service, step
 from idp.models import Tenant, User
 from idp.runtime import request_db, runtime
@@ -71,7 +71,7 @@ def enrol() -> Response | tuple[str, int] | str:
         if result.ok:
             next_url = step.mark_done(tenant, "totp")
             return render_template("mfa/recovery_codes.html", tenant=tenant, codes=codes, next_url=next_url)
-        error = result.message
+        error = localize(result.text)
     enrolment = service.begin_enrolment(db, tenant, user, secret_key=secret_key)
     db.commit()
     status = 400 if error or form.errors else 200
@@ -97,6 +97,6 @@ def verify() -> Response | tuple[str, int] | str:
         db.commit()
         if result.ok:
             return redirect(step.mark_done(tenant, result.method or "totp"))
-        error = result.message
+        error = localize(result.text)
     status = 400 if error or form.errors else 200
     return render_template("mfa/verify.html", tenant=tenant, form=form, error=error), status

@@ -11,6 +11,7 @@ from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, scope
 from authlib.oidc.core.errors import ConsentRequiredError
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -116,10 +117,38 @@ def oauth_metadata(tenant: str) -> Response | tuple[Response, int]:
 EXPIRED_REQUEST = N_("This sign-in request has expired. Go back to the application and sign in again.")
 
 
-def _error_page(message: str, status: int = 400) -> tuple[str, int]:
+def _error_page(message: str, status: int = 400, *, reference: str | None = None) -> tuple[str, int]:
     """``message`` is translated when the catalog knows it (Portico's own messages are marked with ``N_``)."""
     return render_template("error.html", title=gettext("This sign-in request cannot continue"),
-                           message=gettext(message)), status
+                           message=gettext(message), reference=reference), status
+
+
+def _unusable_request(error: OAuth2Error, params: dict[str, list[str]]) -> tuple[str, int]:
+    """The page for an authorization request that cannot be answered to the application (RFC 6749 §4.1.2.1:
+    unknown client or unregistered ``redirect_uri``). It tells the person in their language; Authlib's English
+    ``error_description`` stays on the page as the reference for the application's developer."""
+    client_id = (params.get("client_id") or [""])[0]
+    redirect_uri = (params.get("redirect_uri") or [""])[0]
+    application = find_application_by_client_id(request_db(), current_tenant(), client_id) if client_id else None
+    organization = current_tenant().display_name
+    if not client_id:
+        message = gettext("The application did not say which application it is (the request has no client_id). "
+                          "Go back and tell the application's owner.")
+    elif application is None:
+        message = gettext("The application “%(client_id)s” is not registered with %(organization)s. Go back and "
+                          "tell the application's owner.", client_id=client_id, organization=organization)
+    elif not redirect_uri:
+        message = gettext("The application did not say where to return after the sign-in (the request has no "
+                          "redirect_uri). Go back and tell the application's owner.")
+    elif redirect_uri not in application.redirect_uris:
+        message = gettext("%(redirect_uri)s is not a registered address of %(application)s, so the sign-in "
+                          "cannot return there. Go back and tell the application's owner.",
+                          redirect_uri=redirect_uri, application=application.display_name)
+    else:
+        message = gettext("The application sent a sign-in request that cannot be used. Go back and tell the "
+                          "application's owner.")
+    reference = f"{error.error}: {error.description}" if error.description else error.error
+    return _error_page(message, reference=reference)
 
 
 def _deliver(location: str, params: dict[str, list[str]]) -> Response | str:
@@ -137,7 +166,7 @@ def _deliver(location: str, params: dict[str, list[str]]) -> Response | str:
 
 def _oauth_error(error: OAuth2Error, params: dict[str, list[str]]) -> Response | str | tuple[str, int]:
     if not error.redirect_uri:  # unknown client or unregistered redirect_uri: never redirect
-        return _error_page(error.description or error.error)
+        return _unusable_request(error, params)
     _status, _body, headers = error()
     return _deliver(dict(headers)["Location"], params)
 
@@ -226,8 +255,8 @@ def authorize() -> Response | str | tuple[str, int]:
 # -- account chooser (prompt=select_account) ---------------------------------------------------------------
 class SelectAccountForm(FlaskForm):
     request_id = HiddenField()
-    current = SubmitField("Continue")  # the page labels it "Continue as <name>"
-    another = SubmitField("Use another account")
+    current = SubmitField(_l("Continue"))  # the page labels it "Continue as <name>"
+    another = SubmitField(_l("Use another account"))
 
 
 @pages.route("/select-account", methods=["GET", "POST"])
@@ -257,8 +286,8 @@ def select_account() -> Response | str | tuple[str, int]:
 # -- consent ----------------------------------------------------------------------------------------------
 class ConsentForm(FlaskForm):
     request_id = HiddenField()
-    allow = SubmitField("Allow")
-    deny = SubmitField("Cancel")
+    allow = SubmitField(_l("Allow"))
+    deny = SubmitField(_l("Cancel"))
 
 
 @pages.route("/consent", methods=["GET", "POST"])
@@ -291,7 +320,7 @@ def consent() -> Response | str | tuple[str, int]:
 
 class RevokeConsentForm(FlaskForm):
     application_id = HiddenField()
-    submit = SubmitField("Revoke access")
+    submit = SubmitField(_l("Revoke access"))
 
 
 @pages.route("/consents", methods=["GET", "POST"])
@@ -359,7 +388,7 @@ def _bearer_error(error: str, description: str, status: int) -> tuple[Response, 
 
 # -- logout -----------------------------------------------------------------------------------------------
 class LogoutForm(FlaskForm):
-    submit = SubmitField("Sign out")
+    submit = SubmitField(_l("Sign out"))
 
 
 def _read_id_token_hint(hint: str) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from flask_babel import gettext
 
 from idp import audit, signin_log
 from idp.directory.applications import find_application_by_client_id
+from idp.i18n import page_language
 from idp.invitations.automatic import redeem_automatically
 from idp.models import Invitation, Tenant, User
 from idp.oidc import pending, store
@@ -25,14 +26,16 @@ from idp.otp import DEFAULT_POLICY as OTP_POLICY
 from idp.otp import MAIL_IDENTITY_ISSUER
 from idp.runtime import request_db, runtime
 from idp.sign_in_policy import Credential, PolicyCheck, check_sign_in, record_check
-from idp.signin import context, guests
+from idp.signin import context, guests, messages
 from idp.signin.steps import Flow, register_step, registered_steps
 from idp.tenancy import current_tenant
 
 
-def error_page(title: str, message: str, status: int = 400) -> tuple[str, int]:
-    """A readable page: what happened (``title``) and what to do (``message``)."""
-    return render_template("error.html", title=title, message=message, tenant=current_tenant()), status
+def error_page(title: str, message: str, status: int = 400, *, reference: str | None = None) -> tuple[str, int]:
+    """A readable page: what happened (``title``) and what to do (``message``), both translated; ``reference``
+    names the setting that decided, for the administrator (an identifier, shown as it is)."""
+    return render_template("error.html", title=title, message=message, reference=reference,
+                           tenant=current_tenant()), status
 
 
 def expired_page() -> tuple[str, int]:
@@ -170,9 +173,11 @@ def blocked(flow: Flow, user: User, check: PolicyCheck) -> ResponseReturnValue:
     log_check(flow, user, check)
     request_db().commit()
     context.set_flow(None)
+    organization = current_tenant().display_name
+    refusal = messages.sign_in_refusal(check.decision, organization=organization, email=flow.get("email"))
     return error_page(gettext("Sign-in blocked by your organization's access policy"),
-                      gettext("%(reason)s. Ask the administrator of %(organization)s for access.",
-                              reason=check.decision.message, organization=current_tenant().display_name), 403)
+                      refusal.message + " " + gettext("Ask the administrator of %(organization)s for access.",
+                                                      organization=organization), 403, reference=refusal.reference)
 
 
 # -- built-in steps -----------------------------------------------------------------------------------------
@@ -229,7 +234,7 @@ class RedemptionConsentStep:
         redeemed = redeem_automatically(db, tenant, invitation, sign_in_type="federated", issuer=identity["issuer"],
                                         issuer_assigned_id=identity.get("sub"),
                                         application_url=invitation.invite_redirect_url or url_for(
-                                            "tenant_pages.landing", _external=True))
+                                            "tenant_pages.landing", _external=True), language=page_language())
         db.commit()
         return redeemed is not None
 

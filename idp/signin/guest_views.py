@@ -19,14 +19,14 @@ from idp.errors import DomainError
 from idp.federation import client as federation_client
 from idp.federation import service as federation
 from idp.federation.accounts import bind_upstream_identity, match_upstream_identity
-from idp.i18n import N_, translated_pages
+from idp.i18n import N_, localize, page_language, translated_pages
 from idp.invitations import service as invitations
 from idp.models import IdentityProvider, Invitation, User
 from idp.oidc import pending
 from idp.policy.home_realm import RouteKind
-from idp.policy.linking import LinkOutcome
+from idp.policy.linking import LinkDecision, LinkOutcome
 from idp.runtime import request_db, runtime
-from idp.signin import context, engine, guests, home_tenant, mfa_step
+from idp.signin import context, engine, guests, home_tenant, messages, mfa_step
 from idp.signin.steps import SignInRoute, register_route, register_step
 from idp.tenancy import current_tenant, issuer, tenant_blueprint
 
@@ -58,16 +58,19 @@ def route() -> ResponseReturnValue:
         return _not_invited(email)
     try:
         decision = guests.home_realm(db, tenant, email, guest, issuer_for=runtime().settings.issuer_for)
-    except ValueError as exc:
-        return engine.error_page(gettext("This address cannot be used"),
-                                 gettext("%(problem)s. Check the address and try again.", problem=exc))
+    except ValueError:  # not an email address (or a redemption order the policy store should have refused)
+        log.warning("home-realm discovery refused %r in %s", email, tenant.slug, exc_info=True)
+        return engine.error_page(gettext("This address cannot be used"), gettext(
+            "%(email)s cannot be used to sign in to %(organization)s. Check the address and try again.",
+            email=email, organization=tenant.display_name))
     log.info("home realm for %s in %s: %s (%s)", email, tenant.slug, decision.kind, decision.reason)
     context.change_flow(guest_id=guest.id, route={"kind": str(decision.kind), "provider_id": decision.provider_id,
                                                   "home_issuer": decision.home_issuer})
     if decision.kind is RouteKind.EMAIL_OTP:
         return redirect(url_for("journey.email_otp"))
     if decision.kind is RouteKind.BLOCKED:
-        return engine.error_page(gettext("You cannot sign in here right now"), decision.message, 403)
+        return engine.error_page(gettext("You cannot sign in here right now"), messages.route_refusal(
+            decision, organization=tenant.display_name, email=email), 403, reference=str(decision.reason))
     if decision.kind is RouteKind.UPSTREAM and decision.provider_id:
         return _to_upstream(federation.get_provider(db, tenant, decision.provider_id), email)
     settings = runtime().settings
@@ -75,9 +78,9 @@ def route() -> ResponseReturnValue:
     if home is None:  # a partner deployment: its administrator registers it as an oidc identity provider
         return engine.error_page(
             gettext("Your home organization is not set up here"),
-            decision.message + " " + gettext(
-                "%(organization)s has no identity provider for %(issuer)s. Ask the administrator to add it.",
-                organization=tenant.display_name, issuer=decision.home_issuer), 403)
+            gettext("%(email)s belongs to another organization, but %(organization)s has no identity provider for "
+                    "%(issuer)s. Ask the administrator to add it.", email=email, organization=tenant.display_name,
+                    issuer=decision.home_issuer), 403)
     provider = home_tenant.federation_provider(db, tenant, home, issuer_for=settings.issuer_for,
                                                secret_key=settings.secret_key, production=settings.is_production)
     db.commit()
@@ -127,15 +130,15 @@ def _to_upstream(provider: IdentityProvider, email: str) -> ResponseReturnValue:
     return redirect(url)
 
 
-def _upstream_user(identity: federation_client.UpstreamIdentity, flow: dict) -> User | str:
-    """The user this upstream identity signs in as, or the sentence saying why none (decision 6)."""
+def _upstream_user(identity: federation_client.UpstreamIdentity, flow: dict) -> User | LinkDecision:
+    """The user this upstream identity signs in as, or the decision saying why none (decision 6)."""
     db = request_db()
     tenant = current_tenant()
     decision = match_upstream_identity(db, tenant, identity)
     invited = db.get(User, flow["guest_id"]) if flow.get("guest_id") else None
     if decision.outcome is LinkOutcome.BOUND:
         user = db.get(User, decision.user_id)
-        return user if user is not None else decision.reason
+        return user if user is not None else decision
     if flow.get("invitation_id") and invited is not None and decision.user_id in (None, invited.id) and \
             decision.outcome in (LinkOutcome.LINK, LinkOutcome.NO_MATCH, LinkOutcome.REFUSE_UNVERIFIED):
         return invited  # the redeem link proved the invited mailbox: whoever redeems it becomes that guest
@@ -144,8 +147,8 @@ def _upstream_user(identity: federation_client.UpstreamIdentity, flow: dict) -> 
         if user is not None and user.external_user_state != "PendingAcceptance":
             bind_upstream_identity(db, user, identity)  # pending guests are bound when redemption completes
             db.commit()
-        return user if user is not None else decision.reason
-    return decision.reason
+        return user if user is not None else decision
+    return decision
 
 
 @blueprint.get("/signin/callback")
@@ -171,15 +174,16 @@ def upstream_callback() -> ResponseReturnValue:
     except federation_client.UpstreamError as exc:
         return _upstream_failure(provider, exc)
     user = _upstream_user(identity, flow)
-    if isinstance(user, str):
-        log.info("upstream identity %s/%s refused: %s", identity.issuer, identity.subject, user)
-        engine.log_failure(user, user=db.get(User, flow["guest_id"]) if flow.get("guest_id") else None,
+    if isinstance(user, LinkDecision):
+        log.info("upstream identity %s/%s refused: %s", identity.issuer, identity.subject, user.reason)
+        engine.log_failure(user.reason, user=db.get(User, flow["guest_id"]) if flow.get("guest_id") else None,
                            typed_name=flow.get("email"), request_id=flow.get("request_id"),
                            upstream_idp=identity.issuer)
         return engine.error_page(
             gettext("You cannot sign in to %(organization)s with this account", organization=tenant.display_name),
-            user + " " + gettext("Ask someone in %(organization)s to invite you, or sign in with the account you "
-                                 "were invited with.", organization=tenant.display_name), 403)
+            messages.link_refusal(user, issuer=identity.issuer, email=identity.email) + " " + gettext(
+                "Ask someone in %(organization)s to invite you, or sign in with the account you were invited with.",
+                organization=tenant.display_name), 403, reference=str(user.outcome))
     home = home_tenant.tenant_of_issuer(db, identity.issuer, issuer_for=runtime().settings.issuer_for)
     return engine.authenticated(user, amr=list(identity.amr), upstream_amr=list(identity.amr),
                                 identity={"issuer": identity.issuer, "sub": identity.subject},
@@ -214,17 +218,19 @@ def email_otp() -> ResponseReturnValue:
         else:
             try:
                 otp.send_code(db, tenant, flow["email"], now=utcnow(), secret_key=settings.secret_key,
-                              client_ip=request.remote_addr)
+                              client_ip=request.remote_addr, language=page_language())
                 db.commit()
                 context.change_flow(otp_sent=True)
                 sent, message = True, gettext("We sent a code to %(email)s. It is valid for 30 minutes.",
                                               email=flow["email"])
             except otp.OtpRateLimited as exc:
                 db.rollback()
-                error, status = str(exc), 429
+                error, status = localize(exc.text or exc.message), 429
             except DomainError as exc:
                 db.rollback()
-                error, status = gettext("A code cannot be sent to this address: %(problem)s.", problem=exc), 400
+                log.info("no code sent to %r in %s: %s", flow["email"], tenant.slug, exc)
+                error, status = gettext("A code cannot be sent to %(email)s. Check the address, go back to the "
+                                        "application and sign in again.", email=flow["email"]), 400
     elif request.method == "POST" and verify_form.verify.data:
         if not verify_form.validate_on_submit():
             error, status = gettext("This page was open too long. Enter the code again."), 400
@@ -238,7 +244,7 @@ def email_otp() -> ResponseReturnValue:
                     return _not_invited(flow["email"])
                 return engine.authenticated(user, amr=["otp"],
                                             identity={"issuer": otp.MAIL_IDENTITY_ISSUER, "sub": check.email})
-            error, status = check.message, 400
+            error, status = localize(check.text or check.message), 400
             engine.log_failure(check.message, user=db.get(User, flow["guest_id"]), request_id=flow.get("request_id"),
                                upstream_idp=otp.MAIL_IDENTITY_ISSUER)
     return render_template("signin/otp.html", tenant=tenant, email=flow["email"], sent=sent, send_form=send_form,
@@ -257,7 +263,7 @@ def redeem() -> ResponseReturnValue:
         invitation = invitations.find_redeemable(db, tenant, request.args.get("user", ""),
                                                  request.args.get("ticket", ""))
     except invitations.InvalidTicket as exc:
-        return engine.error_page(gettext("This invitation link cannot be used"), f"{str(exc).capitalize()}.")
+        return engine.error_page(gettext("This invitation link cannot be used"), localize(exc.text or exc.message))
     guest = db.get(User, invitation.invited_user_id)
     if guest is None or not guest.account_enabled:
         return engine.error_page(gettext("This invitation is no longer valid"), gettext(
@@ -309,7 +315,10 @@ def review() -> ResponseReturnValue:
                                             issuer=identity.get("issuer", ""), issuer_assigned_id=identity.get("sub"))
         except DomainError as exc:
             db.rollback()
-            return engine.error_page(gettext("The invitation could not be accepted"), f"{exc}.", 403)
+            refusal = messages.error_refusal(exc, organization=tenant.display_name,
+                                             email=invitation.invited_user_email_address)
+            return engine.error_page(gettext("The invitation could not be accepted"), refusal.message, 403,
+                                     reference=refusal.reference)
         db.commit()
         return engine.complete_step("consent")
     return render_template("signin/review.html", tenant=tenant, form=form, user=user, invitation=invitation)

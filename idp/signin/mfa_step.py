@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import redirect, url_for
 from flask.typing import ResponseReturnValue
 
+from idp.i18n import translated_pages
 from idp.mfa import step as handoff
 from idp.otp import MAIL_IDENTITY_ISSUER
 from idp.policy.authentication import SignInFacts, assess_sign_in
@@ -19,7 +20,7 @@ from idp.signin import context, engine
 from idp.signin.steps import Flow
 from idp.tenancy import current_tenant, tenant_blueprint
 
-blueprint = tenant_blueprint("journey_mfa", __name__, error_format="html")
+blueprint = translated_pages(tenant_blueprint("journey_mfa", __name__, error_format="html"))
 
 
 class _State:

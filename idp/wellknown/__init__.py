@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import jsonify, render_template
 from werkzeug.wrappers import Response
 
+from idp.i18n import translated_pages
 from idp.runtime import runtime
 from idp.tenancy import current_tenant, issuer, tenant_blueprint
 
 jwks_blueprint = tenant_blueprint("jwks", __name__, error_format="json")
-pages_blueprint = tenant_blueprint("tenant_pages", __name__, error_format="html")
+pages_blueprint = translated_pages(tenant_blueprint("tenant_pages", __name__, error_format="html"))
 
 
 @jwks_blueprint.get("/.well-known/jwks.json")

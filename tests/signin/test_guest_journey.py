@@ -193,7 +193,7 @@ def test_otp_turned_off_tells_an_otp_guest_why(client: FlaskClient, database: Da
     client.get(login.headers["Location"])
     refused = client.get("/contoso/signin/route")
     assert refused.status_code == 403
-    assert "turned off" in refused.text and "reset this guest&#39;s redemption" in refused.text
+    assert "turned off" in refused.text and "reset your redemption" in refused.text
 
 
 def test_cross_tenant_block_ends_on_a_page_naming_the_setting(client: FlaskClient, database: Database,
