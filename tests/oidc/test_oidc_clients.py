@@ -18,6 +18,7 @@ from oidc_support import (
     pkce_pair,
     query_of,
     sign_in,
+    signed_in_tokens,
 )
 
 from idp import create_app
@@ -296,3 +297,38 @@ def test_assignment_required_lets_only_assigned_users_and_groups_in(client, data
         applications.assign(s, tenant, applications.get_application(s, tenant, rp.application_id), group)
     allowed = client.get("/contoso/authorize", query_string=authorize_params(rp))
     assert "code" in query_of(allowed.headers["Location"])
+
+
+def test_a_client_cannot_introspect_or_revoke_another_clients_refresh_token(client, database, contoso, rp,
+                                                                            member) -> None:  # type: ignore[no-untyped-def]
+    tokens = signed_in_tokens(client, rp)
+    other = make_rp(database, contoso)
+    other_auth = (other.client_id, other.client_secret)
+    assert client.post("/contoso/introspect", data={"token": tokens["refresh_token"]},
+                       auth=other_auth).json == {"active": False}
+    for token in (tokens["refresh_token"], tokens["access_token"]):
+        client.post("/contoso/revoke", data={"token": token}, auth=other_auth)
+    own = (rp.client_id, rp.client_secret)
+    assert client.post("/contoso/introspect", data={"token": tokens["refresh_token"]}, auth=own).json["active"]
+    assert client.post("/contoso/introspect", data={"token": tokens["access_token"]}, auth=own).json["active"]
+
+
+def test_prompt_consent_asks_again_although_the_consent_is_remembered(client, database, contoso, member) -> None:  # type: ignore[no-untyped-def]
+    rp = make_rp(database, contoso, first_party=False)
+    response = client.get("/contoso/authorize", query_string=authorize_params(rp))
+    consent_url = client.get(sign_in(client, response.headers["Location"]).headers["Location"]).headers["Location"]
+    page = client.get(consent_url)
+    client.post("/contoso/consent", data={"csrf_token": csrf_token(page.text), "allow": "Allow",
+                                          "request_id": query_of(consent_url)["request"]})
+    assert "code" in query_of(client.get("/contoso/authorize",
+                                         query_string=authorize_params(rp)).headers["Location"])
+    asked = client.get("/contoso/authorize", query_string=authorize_params(rp, prompt="consent"))
+    assert "/contoso/consent" in asked.headers["Location"]
+
+
+def test_an_unsupported_response_mode_is_an_error_sent_by_query(client, rp, member) -> None:  # type: ignore[no-untyped-def]
+    login_and_get_code(client, rp)
+    response = client.get("/contoso/authorize", query_string=authorize_params(rp, response_mode="fragment"))
+    assert response.status_code == 302 and "#" not in response.headers["Location"]
+    query = query_of(response.headers["Location"])
+    assert query["error"] == "invalid_request" and "code" not in query and query["iss"] == ISSUER
