@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oidc_support import assert_signed_out, authorize_params, csrf_token, query_of, signed_in_tokens
+from oidc_support import assert_signed_out, authorize_params, csrf_token, query_of, sign_in, signed_in_tokens
 
 
 def test_logout_without_id_token_hint_asks_before_signing_out(client, rp, member) -> None:  # type: ignore[no-untyped-def]
@@ -28,3 +28,12 @@ def test_logout_refuses_an_id_token_hint_from_another_tenant(client, rp, member,
     tokens = signed_in_tokens(client, rp)
     response = client.get("/fabrikam/logout", query_string={"id_token_hint": tokens["id_token"]})
     assert response.status_code == 400
+
+
+def test_an_id_token_hint_of_an_earlier_session_asks_before_signing_out(client, rp, member) -> None:  # type: ignore[no-untyped-def]
+    old = signed_in_tokens(client, rp)
+    fresh = client.get("/contoso/authorize", query_string=authorize_params(rp, prompt="login"))
+    sign_in(client, fresh.headers["Location"])  # same user, a new SSO session (new sid)
+    page = client.get("/contoso/logout", query_string={"id_token_hint": old["id_token"]})
+    assert page.status_code == 200 and ">Sign out</button>" in page.text
+    assert "code" in query_of(client.get("/contoso/authorize", query_string=authorize_params(rp)).headers["Location"])
