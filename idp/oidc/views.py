@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, scope_to_list
-from authlib.oidc.core.errors import ConsentRequiredError
+from authlib.oidc.core.errors import ConsentRequiredError, RequestNotSupportedError, RequestURINotSupportedError
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -208,6 +208,11 @@ def authorize() -> Response | str | tuple[str, int]:
             raise InvalidRequestError(f"response_mode {mode!r} is not supported", redirect_uri=grant.redirect_uri)
         if bad_max_age:
             raise InvalidRequestError("max_age must be a non-negative integer", redirect_uri=grant.redirect_uri)
+        # OIDC Core §6.1/§6.2: discovery says request objects are not supported, so using one is this error
+        if "request" in params:
+            raise RequestNotSupportedError(redirect_uri=grant.redirect_uri)
+        if "request_uri" in params:
+            raise RequestURINotSupportedError(redirect_uri=grant.redirect_uri)
         if hint and hint_claims is None:
             raise InvalidRequestError("id_token_hint is not an ID token of this issuer",
                                       redirect_uri=grant.redirect_uri)

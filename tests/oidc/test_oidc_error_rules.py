@@ -160,3 +160,14 @@ def test_id_token_hint_of_another_user_is_login_required_for_prompt_none(client,
     assert query_of(silent.headers["Location"])["error"] == "login_required"
     garbage = client.get("/contoso/authorize", query_string=authorize_params(rp, id_token_hint="not.a.token"))
     assert query_of(garbage.headers["Location"])["error"] == "invalid_request"
+
+
+def test_request_objects_are_refused_as_discovery_announces(client, rp, member) -> None:  # type: ignore[no-untyped-def]
+    config = client.get("/contoso/.well-known/openid-configuration").json
+    assert config["request_parameter_supported"] is False and config["request_uri_parameter_supported"] is False
+    login_and_get_code(client, rp)
+    for name, error in (("request", "request_not_supported"), ("request_uri", "request_uri_not_supported")):
+        params = authorize_params(rp, **{name: "eyJhbGciOiJub25lIn0.e30."})
+        query = query_of(client.get("/contoso/authorize", query_string=params).headers["Location"])
+        assert query["error"] == error and "code" not in query
+        assert query["state"] == "st-123" and query["iss"] == ISSUER
