@@ -382,12 +382,19 @@ def userinfo() -> Response | tuple[Response, int, dict[str, str]]:
     return response
 
 
+# Authlib's names for "no Bearer credentials" (none, another scheme, an empty token): RFC 6750 §3.1 defines no
+# error code for them, so the challenge carries none and the body says invalid_token.
+NO_BEARER_CREDENTIALS = ("missing_authorization", "unsupported_token_type")
+
+
 def _bearer_error(error: str, description: str, status: int) -> tuple[Response, int, dict[str, str]]:
     safe = description.replace('"', "'")
     header = f'Bearer realm="{issuer()}"'
-    if error != "missing_authorization":
+    if error not in NO_BEARER_CREDENTIALS:
         header += f', error="{error}", error_description="{safe}"'
-    body = jsonify(error="invalid_token" if error == "missing_authorization" else error, error_description=safe)
+    if error in NO_BEARER_CREDENTIALS:
+        error, safe = "invalid_token", safe or "A Bearer access token is required in the Authorization header."
+    body = jsonify(error=error, error_description=safe)
     return body, status, {"WWW-Authenticate": header, **NO_STORE}
 
 

@@ -233,6 +233,11 @@ def test_userinfo_without_or_with_a_bad_token_is_401_bearer_invalid_token(client
     assert response.headers["WWW-Authenticate"].startswith("Bearer") and 'error="invalid_token"' in (
         response.headers["WWW-Authenticate"])
     assert client.get("/contoso/userinfo").status_code == 401
+    # no usable Bearer credentials (another scheme, an empty token): a plain challenge, no non-RFC 6750 error code
+    for header in ("Basic YTpi", "Bearer", "Bearer "):
+        response = client.get("/contoso/userinfo", headers={"Authorization": header})
+        assert response.status_code == 401 and response.json["error"] == "invalid_token"
+        assert response.headers["WWW-Authenticate"] == 'Bearer realm="http://127.0.0.1:5000/contoso"'
 
 
 def test_tokens_issued_before_key_rotation_still_validate_from_the_jwks(settings, database, contoso, member,
