@@ -492,7 +492,17 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         raise InvalidClientError(description="The application has no registered jwks or jwks_uri.")
 
 
-class Introspection(IntrospectionEndpoint):
+class _IgnoresUnknownHints:
+    """An unknown ``token_type_hint`` is ignored and every token type searched (RFC 7662 §2.1, RFC 7009 §2.1),
+    instead of Authlib's ``unsupported_token_type`` with status 401, which clients read as failed client
+    authentication."""
+
+    def check_params(self, request: Any, client: Client) -> None:
+        if "token" not in request.form:
+            raise InvalidRequestError()
+
+
+class Introspection(_IgnoresUnknownHints, IntrospectionEndpoint):
     CLIENT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> AccessToken | Refresh | None:
@@ -505,7 +515,7 @@ class Introspection(IntrospectionEndpoint):
         return token.introspection()
 
 
-class Revocation(RevocationEndpoint):
+class Revocation(_IgnoresUnknownHints, RevocationEndpoint):
     CLIENT_AUTH_METHODS = ALL_AUTH_METHODS
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> AccessToken | Refresh | None:

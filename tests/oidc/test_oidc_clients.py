@@ -337,3 +337,17 @@ def test_an_unsupported_response_mode_is_an_error_sent_by_query(client, rp, memb
     assert response.status_code == 302 and "#" not in response.headers["Location"]
     query = query_of(response.headers["Location"])
     assert query["error"] == "invalid_request" and "code" not in query and query["iss"] == ISSUER
+
+
+def test_an_unknown_token_type_hint_is_ignored_at_introspection_and_revocation(client, rp, member) -> None:  # type: ignore[no-untyped-def]
+    tokens = signed_in_tokens(client, rp)
+    auth = (rp.client_id, rp.client_secret)
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        response = client.post("/contoso/introspect", data={"token": token, "token_type_hint": "id_token"}, auth=auth)
+        assert response.status_code == 200 and response.json["active"] is True
+    revoked = client.post("/contoso/revoke", data={"token": tokens["refresh_token"], "token_type_hint": "bogus"},
+                          auth=auth)
+    assert revoked.status_code == 200
+    assert client.post("/contoso/introspect", data={"token": tokens["refresh_token"]}, auth=auth).json == {
+        "active": False}
+    assert client.post("/contoso/introspect", data={}, auth=auth).json["error"] == "invalid_request"
