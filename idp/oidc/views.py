@@ -164,9 +164,19 @@ def _deliver(location: str, params: dict[str, list[str]]) -> Response | str:
     return redirect(urlunsplit(parts._replace(query=urlencode(fields))))
 
 
+# Authlib raises these without an error_description; every redirected error carries one.
+ERROR_DESCRIPTIONS = {
+    "login_required": "The user is not signed in (or must sign in again) and prompt=none forbids the sign-in page.",
+    "consent_required": "The user has not allowed this application yet and prompt=none forbids asking.",
+    "account_selection_required": "The user must choose an account and prompt=none forbids asking.",
+    "interaction_required": "The request needs the user's interaction and prompt=none forbids it.",
+}
+
+
 def _oauth_error(error: OAuth2Error, params: dict[str, list[str]]) -> Response | str | tuple[str, int]:
     if not error.redirect_uri:  # unknown client or unregistered redirect_uri: never redirect
         return _unusable_request(error, params)
+    error.description = error.description or ERROR_DESCRIPTIONS.get(error.error, "")
     _status, _body, headers = error()
     return _deliver(dict(headers)["Location"], params)
 

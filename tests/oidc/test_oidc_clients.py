@@ -182,6 +182,7 @@ def test_third_party_app_asks_consent_remembers_it_and_it_can_be_revoked(client,
     assert "/contoso/consent" in asked.headers["Location"]
     silent = client.get("/contoso/authorize", query_string=authorize_params(rp, prompt="none"))
     assert query_of(silent.headers["Location"])["error"] == "consent_required"
+    assert "prompt=none" in query_of(silent.headers["Location"])["error_description"]
 
 
 def test_denied_consent_returns_access_denied(client, database, contoso, member) -> None:  # type: ignore[no-untyped-def]

@@ -82,6 +82,7 @@ def test_prompt_none_without_a_session_redirects_login_required(client, rp, memb
     query = query_of(response.headers["Location"])
     assert response.headers["Location"].startswith(rp.redirect_uri)
     assert query["error"] == "login_required" and query["state"] == "st-123" and query["iss"] == ISSUER
+    assert "prompt=none" in query["error_description"]
 
 
 def test_max_age_forces_reauthentication(client, rp, member, database: Database) -> None:  # type: ignore[no-untyped-def]
