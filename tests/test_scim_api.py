@@ -163,6 +163,21 @@ def test_cursor_pagination_is_stable_under_concurrent_inserts(scim: Scim) -> Non
     assert len(seen) == len(set(seen))
 
 
+def test_cursor_pages_hold_their_place_when_rows_are_inserted_before_or_deleted_behind_them(scim: Scim) -> None:
+    """A position (keyset), not an offset: a user sorting before the cursor or a deleted seen user shifts nothing."""
+    originals = {scim.create_user(f"m{n}")["id"] for n in range(9)}
+    seen: list[str] = []
+    page = scim.get("Users", cursor="", count=3, sortBy="userName").json
+    for _ in range(6):  # three pages; more means the cursor lost its place
+        seen += [u["id"] for u in page["Resources"]]
+        scim.create_user(f"a{len(seen)}")  # sorts before every page already read
+        assert scim.delete(f"Users/{seen[-1]}").status_code == 204
+        if "nextCursor" not in page:
+            break
+        page = scim.get("Users", cursor=page["nextCursor"], count=3, sortBy="userName").json
+    assert seen and set(seen) == originals and len(seen) == len(originals)
+
+
 def test_index_pagination(scim: Scim) -> None:
     for n in range(5):
         scim.create_user(f"p{n}")
