@@ -413,14 +413,21 @@ class LogoutForm(FlaskForm):
     submit = SubmitField(_l("Sign out"))
 
 
+# The ``typ`` of an ID token: none, or the generic JWT. Access tokens (``at+jwt``) and logout tokens
+# (``logout+jwt``) are signed with the same keys and must not pass for one.
+ID_TOKEN_TYPES = ("", "jwt")
+
+
 def _read_id_token_hint(hint: str) -> dict[str, Any] | None:
     """Claims of an ID token this tenant issued (expired ones are fine: OIDC RP-Initiated Logout §2)."""
     try:
         decoded = jwt.decode(hint, runtime().keys.verification_keys(), algorithms=list(ALGORITHMS))
     except (JoseError, ValueError):
         return None
+    if str(decoded.header.get("typ", "")).lower() not in ID_TOKEN_TYPES:
+        return None
     claims = decoded.claims
-    return claims if claims.get("iss") == issuer() else None
+    return claims if claims.get("iss") == issuer() and claims.get("sub") and claims.get("aud") else None
 
 
 @pages.route("/logout", methods=["GET", "POST"])

@@ -37,3 +37,16 @@ def test_an_id_token_hint_of_an_earlier_session_asks_before_signing_out(client, 
     page = client.get("/contoso/logout", query_string={"id_token_hint": old["id_token"]})
     assert page.status_code == 200 and ">Sign out</button>" in page.text
     assert "code" in query_of(client.get("/contoso/authorize", query_string=authorize_params(rp)).headers["Location"])
+
+
+def test_an_access_token_is_not_an_id_token_hint(client, rp, member) -> None:  # type: ignore[no-untyped-def]
+    """Access tokens (``typ: at+jwt``) are signed with the same keys: they must not pass for an ID token, at the
+    logout endpoint nor at the authorization endpoint."""
+    tokens = signed_in_tokens(client, rp)
+    refused = client.get("/contoso/logout", query_string={"id_token_hint": tokens["access_token"]})
+    assert refused.status_code == 400
+    authorize = client.get("/contoso/authorize", query_string=authorize_params(
+        rp, prompt="none", id_token_hint=tokens["access_token"]))
+    assert query_of(authorize.headers["Location"])["error"] == "invalid_request"
+    accepted = client.get("/contoso/logout", query_string={"id_token_hint": tokens["id_token"]})
+    assert accepted.status_code in (200, 302)
