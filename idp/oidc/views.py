@@ -23,7 +23,7 @@ from idp.directory.tenants import find_tenant
 from idp.i18n import N_, SUPPORTED_LANGUAGES, translated_pages
 from idp.keys import ALGORITHMS
 from idp.models import Application
-from idp.oidc import pending, store
+from idp.oidc import cors, pending, store
 from idp.oidc.claims import CLAIMS_SUPPORTED, describe_scopes, user_claims
 from idp.oidc.logout import enqueue_logouts
 from idp.oidc.prompt import decide_authentication, parse_max_age
@@ -84,6 +84,25 @@ def provider_metadata(iss: str, scopes: list[str]) -> dict[str, Any]:
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
     }
+
+
+# Endpoints a browser-based relying party calls: the public documents from any origin, the token, revocation
+# and UserInfo endpoints from the origins of the tenant's registered redirect URIs (idp.oidc.cors).
+PUBLIC_ENDPOINTS = {"oidc.openid_configuration", "oidc.oauth_metadata_tenant_path", "oauth_metadata.oauth_metadata"}
+RP_ENDPOINTS = {"oidc.token", "oidc.revoke", "oidc.userinfo"}
+
+
+@blueprint.after_request
+@metadata_blueprint.after_request
+def _cross_origin(response: Response) -> Response:
+    origin = request.headers.get("Origin")
+    if not origin:
+        return response
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return cors.allow_origin(response, "*")
+    if request.endpoint in RP_ENDPOINTS and cors.tenant_origin_allowed(request_db(), current_tenant(), origin):
+        return cors.allow_origin(response, origin)
+    return response
 
 
 def _metadata_response(slug: str) -> Response:

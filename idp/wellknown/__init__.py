@@ -6,6 +6,7 @@ from flask import jsonify, render_template
 from werkzeug.wrappers import Response
 
 from idp.i18n import translated_pages
+from idp.oidc import cors
 from idp.runtime import runtime
 from idp.tenancy import current_tenant, issuer, tenant_blueprint
 
@@ -18,7 +19,7 @@ def jwks() -> Response:
     response = jsonify(runtime().keys.public_jwks())
     response.cache_control.public = True
     response.cache_control.max_age = 300
-    return response
+    return cors.allow_origin(response, "*")  # public keys: any browser-based relying party may read them
 
 
 @pages_blueprint.get("/")
