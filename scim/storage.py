@@ -28,7 +28,7 @@ from scim2_models import (
     UniquenessException,
 )
 from scim2_server.storage import ScimStorage, SearchPage
-from sqlalchemy import Select, and_, func, or_, select, true, tuple_
+from sqlalchemy import Select, and_, func, literal_column, or_, select, true, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -42,11 +42,12 @@ from idp.invitations.model import InvitationRequest, Inviter
 from idp.models import Group, Tenant, User
 from scim.attributes import group_attributes, user_attributes
 from scim.filters import AttributeMap, Dialect, compile_filter, sort_expression
-from scim.related import GROUP_MEMBERS, USER_GROUPS, USER_RELATIONS
+from scim.related import GROUP_MEMBERS, PAGE, USER_GROUPS, USER_RELATIONS, Relation, page_columns, unpack
 from scim.resources import UserRelations, group_to_scim, user_changes, user_emails, user_to_scim
 
 USER, GROUP = "User", "Group"
 
+_WITH_MEMBERS = (GROUP_MEMBERS,)
 _ATTRIBUTES = {USER: user_attributes(), GROUP: group_attributes()}
 _ORM = {USER: User, GROUP: Group}
 
@@ -144,7 +145,8 @@ class SqlStorage(ScimStorage):
         self.raw_pages = raw_pages
         self._in_operation = False
         self.read_only = False
-        self.dialect = Dialect(session.get_bind().dialect.name)
+        self.sql_dialect = session.get_bind().dialect
+        self.dialect = Dialect(self.sql_dialect.name)
 
     # -- helpers ---------------------------------------------------------------------------------------------------
 
@@ -169,14 +171,13 @@ class SqlStorage(ScimStorage):
         self.db.flush()
         return self.db.connection().execute(stmt, params)
 
-    def _related(self, kind: str, ident: Any, wanted: bool) -> list[Any]:
-        """The related-rows columns of a page (``scim.related``); a user's groups and a group's members only
-        when ``wanted`` (returned)."""
+    @staticmethod
+    def _relations(kind: str, wanted: bool) -> tuple[Relation, ...]:
+        """The related rows of a page (``scim.related``); a user's groups and a group's members only when
+        ``wanted`` (returned)."""
         if kind == USER:
-            relations = USER_RELATIONS + ((USER_GROUPS,) if wanted else ())
-        else:
-            relations = (GROUP_MEMBERS,) if wanted else ()
-        return [relation.column(self.dialect.name, ident) for relation in relations]
+            return USER_RELATIONS + ((USER_GROUPS,) if wanted else ())
+        return _WITH_MEMBERS if wanted else ()
 
     def _page(
         self, kind: str, stmt: Select[Any], key: Any, orm: Any, descending: bool, *, offset: int = 0,
@@ -193,10 +194,11 @@ class SqlStorage(ScimStorage):
             stmt = stmt.offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
-        page = stmt.subquery("page")
-        outer = select(page, *self._related(kind, page.c.id, wanted))
-        outer = outer.order_by(*_order(page.c.sort_key if key is not None else None, page.c.id, never_null,
-                                       descending))
+        columns = page_columns(self.sql_dialect, orm.__table__, self._relations(kind, wanted))
+        sort_key = literal_column(f"{PAGE}.sort_key", key.type) if key is not None else None
+        outer = select(*columns, *([sort_key.label("sort_key")] if sort_key is not None else []))
+        outer = outer.select_from(stmt.subquery(PAGE))
+        outer = outer.order_by(*_order(sort_key, literal_column(f"{PAGE}.id"), never_null, descending))
         return list(self._rows(outer))
 
     def _load(self, kind: str, ids: list[str], *, wanted: bool = True) -> list[Any]:
@@ -212,7 +214,8 @@ class SqlStorage(ScimStorage):
         if kind == USER:
             data = [user_to_scim(row, self._user_relations(row)) for row in rows]
         else:
-            data = [group_to_scim(row, GROUP_MEMBERS.rows(getattr(row, "members", None))) for row in rows]
+            data = [group_to_scim(row, unpack(_WITH_MEMBERS, row)["members"] if hasattr(row, "related") else None)
+                    for row in rows]
         if raw:
             return RawPage(data)
         with self.provider:
@@ -222,8 +225,9 @@ class SqlStorage(ScimStorage):
     def _user_relations(row: Any) -> UserRelations:
         if isinstance(row, User):  # just created: its collections are in memory, it is in no group yet
             return UserRelations.of(row, None)
-        mails, identities, sponsors = (relation.rows(getattr(row, relation.name)) for relation in USER_RELATIONS)
-        return UserRelations(mails, identities, sponsors, USER_GROUPS.rows(getattr(row, "groups", None)))
+        related = unpack(USER_RELATIONS + (USER_GROUPS,), row)  # without groups when not wanted
+        return UserRelations(related["other_mails"], related["identities"], related["sponsors"],
+                             related.get("groups"))
 
     def _check_version(self, row: User | Group, expected_version: str | None) -> None:
         if expected_version is not None and row.etag != expected_version:
