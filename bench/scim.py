@@ -8,24 +8,33 @@ paging through every user, a ``meta.lastModified gt`` delta after changing 1% of
 Targets (2 cores): eq p50 <= 5 ms, paging >= 5,000 users/s, import >= 1,000 users/s. Uses a fresh SQLite file
 unless --database-url. CPU times are printed beside wall times: the machines this runs on are shared.
 
-Last run (2 cores, 100,000 users, 1,000 groups; before = per-user storage import, unindexed default order):
+Last runs (2 shared cores, 100,000 users, 1,000 groups, /Bulk). The machine was busy with other work, so
+before and after ran side by side (same conditions; CPU per request beside wall time). "Before" = one query per
+related table and a ping per pooled PostgreSQL connection; "after" = a page and its related rows in one
+statement (scim/related.py) and pings only after a second idle (idp/db.py):
 
-=====================================  ================  ================  =====================
-                                       SQLite before     SQLite after      PostgreSQL after
-=====================================  ================  ================  =====================
-import (/Bulk; CPU-bound rate)         78/s (storage)    539/s (784/s)     309/s (861/s)
-userName eq p50 / p99                  9.6 / 22.7 ms     4.42 / 6.78 ms    8.15 / 15.8 ms
-co filter, count=100, p50              217 ms            64.7 ms           40.5 ms
-full cursor paging                     2,390 users/s     6,831 users/s     4,326 users/s
-meta.lastModified gt delta, p50        8.2 ms            22.9 ms           33.7 ms
-=====================================  ================  ================  =====================
+=====================================  =================  =================  =================  =================
+                                       SQLite before      SQLite after       PostgreSQL before  PostgreSQL after
+=====================================  =================  =================  =================  =================
+import (/Bulk; CPU-bound rate)         316/s (678/s)      323/s (685/s)      283/s (818/s)      255/s (882/s)
+userName eq p50 (CPU) / p99            8.79 (4.72) / 103  8.55 (4.61) / 21   18.9 (8.88) / 35   9.65 (6.07) / 28
+co filter, count=100, p50 (CPU)        239 (82.5) ms      136 (68.8) ms      77.1 (29.8) ms     65.7 (22.9) ms
+full cursor paging (CPU-bound rate)    2,579 (5,760)/s    2,675 (6,105)/s    2,217 (4,910)/s    2,601 (6,454)/s
+meta.lastModified gt delta p50 (CPU)   25.5 (25.5) ms     42.0 (22.6) ms     74.1 (21.0) ms     28.4 (15.0) ms
+=====================================  =================  =================  =================  =================
+
+Alone on a quieter machine (load ~2.3) the after code gave SQLite: import 591/s (CPU-bound 774/s), eq p50
+4.43 ms, paging 5,903 users/s; PostgreSQL: import 471/s (933/s), eq p50 7.28 ms (CPU 5.72 ms), paging 4,768
+users/s (CPU-bound 6,905/s). Run-to-run noise on this machine is +-20%.
 
 What is left: a /Bulk import spends about half its CPU in scim2-models validating the request (the same
-validation a single POST gets); an ``eq`` lookup is mostly fixed per-request cost (Werkzeug, tenant load, token
-check, scim2-server's parse) plus six queries (tenant, revocation, page, groups and three related-row tables:
-round trips that cost more on PostgreSQL); a page costs ~0.15 ms per user (mapping to SCIM JSON, serialising
-it), which is also most of the ``co`` and delta times (100 users each); SQLite has no trigram index, so ``co``
-scans the tenant's users there (PostgreSQL: pg_trgm, ~2 ms of SQL).
+validation a single POST gets), and on PostgreSQL ~0.4 s per 1,000 users in the database (three executemany
+INSERTs and the audit rows into tables with 15 indexes, three of them GIN trigram; psycopg's COPY took 160 ms
+instead of 380 ms, 16 instead of 93 ms CPU, for the three tables in a quick test, not used: it bypasses
+SQLAlchemy's column defaults). An ``eq`` lookup is mostly fixed per-request cost (Werkzeug, token check,
+scim2-server's parse) plus, on PostgreSQL, four round trips: BEGIN, the token's revocation, the page, ROLLBACK.
+A page costs ~0.15 ms per user (mapping to SCIM JSON, serialising it). SQLite has no trigram index, so ``co``
+scans the tenant's users there (PostgreSQL: pg_trgm).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ accident; cross-tenant reads that the B2B rules call for use :func:`across_tenan
 
 from __future__ import annotations
 
+import time
 import unicodedata
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
@@ -125,15 +127,46 @@ def _sqlite_begin_at_first_write(
             cursor.execute("BEGIN IMMEDIATE")
 
 
+PING_AFTER_IDLE_SECONDS = 1.0
+_IDLE_SINCE = "portico.idle_since"
+
+
+def _note_idle(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_IDLE_SINCE] = time.monotonic()
+
+
+def _ping_when_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """``pool_pre_ping`` for a connection that sat in the pool for more than PING_AFTER_IDLE_SECONDS.
+
+    A ping is a round trip, and was one of the few every request makes (a SCIM ``eq`` lookup is five); a
+    connection checked in a moment ago is as alive as a ping would find it a moment later. The connections a
+    server restart, an idle timeout or a firewall drop are idle ones, and are pinged; a failed ping makes the
+    pool replace the connection, as ``pool_pre_ping`` does. (A restart between two busy requests fails the
+    second one's statement instead; SQLAlchemy then discards the pool's older connections.)"""
+    idle_since = record.info.pop(_IDLE_SINCE, None)
+    if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+    except Exception as exc:
+        raise DisconnectionError("the pooled connection did not answer a ping") from exc
+
+
 def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False}
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs["poolclass"] = StaticPool
-    else:
-        kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
+    if engine.dialect.name != "sqlite":
+        event.listen(engine, "connect", _note_idle)  # a new connection needs no ping
+        event.listen(engine, "checkin", _note_idle)
+        event.listen(engine, "checkout", _ping_when_idle)
     if engine.dialect.name == "sqlite":
         if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
             raise ValueError(f"sqlite_synchronous must be one of {SQLITE_SYNCHRONOUS}")

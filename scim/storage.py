@@ -28,7 +28,7 @@ from scim2_models import (
     UniquenessException,
 )
 from scim2_server.storage import ScimStorage, SearchPage
-from sqlalchemy import Select, and_, bindparam, func, or_, select, true, tuple_
+from sqlalchemy import Select, and_, func, literal_column, or_, select, true, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -39,40 +39,15 @@ from idp.directory import users as user_service
 from idp.errors import Conflict, DomainError, Forbidden, NotFound
 from idp.invitations import service as invitations
 from idp.invitations.model import InvitationRequest, Inviter
-from idp.models import Group, GroupMember, Tenant, User, UserIdentity, UserOtherMail, UserSponsor
+from idp.models import Group, Tenant, User
 from scim.attributes import group_attributes, user_attributes
 from scim.filters import AttributeMap, Dialect, compile_filter, sort_expression
+from scim.related import GROUP_MEMBERS, PAGE, USER_GROUPS, USER_RELATIONS, Relation, page_columns, unpack
 from scim.resources import UserRelations, group_to_scim, user_changes, user_emails, user_to_scim
 
 USER, GROUP = "User", "Group"
 
-# The queries of every page, built once (SQLAlchemy then reuses their cache keys and compiled forms).
-_TENANT, _IDS = bindparam("tenant"), bindparam("ids", expanding=True)
-_GROUPS_OF = (
-    select(GroupMember.user_id, Group.id, Group.display_name)
-    .join(Group, Group.id == GroupMember.group_id)
-    .where(GroupMember.tenant_id == _TENANT, GroupMember.user_id.in_(_IDS))
-    .order_by(Group.display_name_normalized, Group.id)
-)
-_MEMBERS_OF = (
-    select(GroupMember.group_id, GroupMember.user_id)
-    .where(GroupMember.tenant_id == _TENANT, GroupMember.group_id.in_(_IDS))
-    .order_by(GroupMember.created_at, GroupMember.user_id)
-)
-# The ids come from a tenant-scoped query; filtering these by tenant_id as well made SQLite pick the
-# (tenant_id, address) indexes and scan the whole tenant instead of the user_id indexes.
-_RELATIONS = (
-    ("other_mails", select(UserOtherMail.user_id, UserOtherMail.address, UserOtherMail.display,
-                           UserOtherMail.type, UserOtherMail.is_primary)
-     .where(UserOtherMail.user_id.in_(_IDS))
-     .order_by(UserOtherMail.user_id, UserOtherMail.position)),
-    ("identities", select(UserIdentity.user_id, UserIdentity.sign_in_type, UserIdentity.issuer,
-                          UserIdentity.issuer_assigned_id)
-     .where(UserIdentity.user_id.in_(_IDS))
-     .order_by(UserIdentity.user_id, UserIdentity.created_at, UserIdentity.id)),
-    ("sponsors", select(UserSponsor.user_id, UserSponsor.sponsor_user_id, UserSponsor.sponsor_group_id)
-     .where(UserSponsor.user_id.in_(_IDS))),
-)
+_WITH_MEMBERS = (GROUP_MEMBERS,)
 _ATTRIBUTES = {USER: user_attributes(), GROUP: group_attributes()}
 _ORM = {USER: User, GROUP: Group}
 
@@ -132,6 +107,17 @@ def _never_null(key: Any) -> bool:
     return bool(columns) and not columns[0].nullable
 
 
+def _order(key: Any, ident: Any, never_null: bool, descending: bool) -> list[Any]:
+    """The order of ``SearchRequest.sort``: missing values last (first when descending), then by id."""
+    if key is None:
+        return [ident.desc() if descending else ident]
+    if never_null:  # the plain index order (creation time, id)
+        return [key.desc(), ident.desc()] if descending else [key, ident]
+    if descending:
+        return [key.is_(None).desc(), key.desc(), ident.desc()]
+    return [key.is_(None), key, ident]
+
+
 class RawPage(list):  # type: ignore[type-arg]
     """A page of resources as SCIM JSON dicts, for :class:`scim.app.PorticoScimService`'s fast list responses."""
 
@@ -159,7 +145,8 @@ class SqlStorage(ScimStorage):
         self.raw_pages = raw_pages
         self._in_operation = False
         self.read_only = False
-        self.dialect = Dialect(session.get_bind().dialect.name)
+        self.sql_dialect = session.get_bind().dialect
+        self.dialect = Dialect(self.sql_dialect.name)
 
     # -- helpers ---------------------------------------------------------------------------------------------------
 
@@ -184,56 +171,65 @@ class SqlStorage(ScimStorage):
         self.db.flush()
         return self.db.connection().execute(stmt, params)
 
-    def _groups_of(self, user_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
-        found: dict[str, list[tuple[str, str]]] = {uid: [] for uid in user_ids}
-        if user_ids:
-            for user_id, group_id, name in self._rows(_GROUPS_OF, {"tenant": self.tenant.id, "ids": user_ids}):
-                found[user_id].append((group_id, name))
-        return found
+    @staticmethod
+    def _relations(kind: str, wanted: bool) -> tuple[Relation, ...]:
+        """The related rows of a page (``scim.related``); a user's groups and a group's members only when
+        ``wanted`` (returned)."""
+        if kind == USER:
+            return USER_RELATIONS + ((USER_GROUPS,) if wanted else ())
+        return _WITH_MEMBERS if wanted else ()
 
-    def _members_of(self, group_ids: list[str]) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {gid: [] for gid in group_ids}
-        if group_ids:
-            for group_id, user_id in self._rows(_MEMBERS_OF, {"tenant": self.tenant.id, "ids": group_ids}):
-                found[group_id].append(user_id)
-        return found
+    def _page(
+        self, kind: str, stmt: Select[Any], key: Any, orm: Any, descending: bool, *, offset: int = 0,
+        limit: int | None = None, wanted: bool = True,
+    ) -> list[Any]:
+        """The rows of ``stmt`` in the order of :func:`_order` (from ``offset``, at most ``limit``), each with
+        its related rows and, when ordered by a key, that key as ``sort_key``: one statement (``scim.related``).
+        The filtered, ordered, limited rows are a derived table, so related rows are read for the page only."""
+        never_null = _never_null(key)
+        if key is not None:
+            stmt = stmt.add_columns(key.label("sort_key"))
+        stmt = stmt.order_by(*_order(key, orm.id, never_null, descending))
+        if offset:
+            stmt = stmt.offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        columns = page_columns(self.sql_dialect, orm.__table__, self._relations(kind, wanted))
+        sort_key = literal_column(f"{PAGE}.sort_key", key.type) if key is not None else None
+        outer = select(*columns, *([sort_key.label("sort_key")] if sort_key is not None else []))
+        outer = outer.select_from(stmt.subquery(PAGE))
+        outer = outer.order_by(*_order(sort_key, literal_column(f"{PAGE}.id"), never_null, descending))
+        return list(self._rows(outer))
 
-    def _relations(
-        self, ids: list[str], groups: dict[str, list[tuple[str, str]]], *, on_request: bool = True
-    ) -> dict[str, UserRelations]:
-        """The related rows of a page of users: one query per table, as plain rows (no ORM objects); identities
-        and sponsors only ``on_request`` (the guest attributes returned only when asked for)."""
-        found = {uid: UserRelations(groups=groups.get(uid)) for uid in ids}
-        if ids:
-            for attribute, stmt in _RELATIONS:
-                if not on_request and attribute in ("identities", "sponsors"):
-                    continue
-                for row in self._rows(stmt, {"ids": ids}):
-                    getattr(found[row.user_id], attribute).append(row)
-        return found
+    def _load(self, kind: str, ids: list[str], *, wanted: bool = True) -> list[Any]:
+        """The rows of these ids (in id order) with their related rows, in one statement."""
+        orm = _ORM[kind]
+        stmt = scoped(orm, self.tenant.id).where(orm.id.in_(ids)).with_only_columns(*orm.__table__.columns)
+        return self._page(kind, stmt, None, orm, False, wanted=wanted)
 
     def _resources(
-        self, kind: str, rows: list[Any], model: type[Resource[Any]], response_parameters: Any = None,
-        *, raw: bool = False, new: bool = False,
+        self, kind: str, rows: list[Any], model: type[Resource[Any]], *, raw: bool = False,
     ) -> list[Resource[Any]]:
-        ids = [row.id for row in rows]
+        """Rows of :meth:`_page` (or a just-created ORM user) as resources, or as a :class:`RawPage`."""
         if kind == USER:
-            groups = self._groups_of(ids) if _wants(response_parameters, "groups") and not new else {}
             # A raw page is what a response without attributes/excludedAttributes carries: no guest attribute
             # returned only on request. Validated resources carry them all (scim2-server applies ``returned``).
-            if rows and isinstance(rows[0], User):
-                data = [user_to_scim(row, UserRelations.of(row, groups.get(row.id)), on_request=not raw)
-                        for row in rows]
-            else:
-                related = self._relations(ids, groups, on_request=not raw)
-                data = [user_to_scim(row, related[row.id], on_request=not raw) for row in rows]
+            data = [user_to_scim(row, self._user_relations(row), on_request=not raw) for row in rows]
         else:
-            members = self._members_of(ids) if _wants(response_parameters, "members") else {}
-            data = [group_to_scim(row, members.get(row.id)) for row in rows]
+            data = [group_to_scim(row, unpack(_WITH_MEMBERS, row)["members"] if hasattr(row, "related") else None)
+                    for row in rows]
         if raw:
             return RawPage(data)
         with self.provider:
             return [model.model_validate(item) for item in data]
+
+    @staticmethod
+    def _user_relations(row: Any) -> UserRelations:
+        if isinstance(row, User):  # just created: its collections are in memory, it is in no group yet
+            return UserRelations.of(row, None)
+        related = unpack(USER_RELATIONS + (USER_GROUPS,), row)  # without groups when not wanted
+        return UserRelations(related["other_mails"], related["identities"], related["sponsors"],
+                             related.get("groups"))
 
     def _check_version(self, row: User | Group, expected_version: str | None) -> None:
         if expected_version is not None and row.etag != expected_version:
@@ -266,15 +262,19 @@ class SqlStorage(ScimStorage):
         response_parameters: ResponseParameters[Any] | None = None,
     ) -> Resource[Any]:
         kind = self._kind(resource_type)
-        row = self._row(kind, resource_id)
-        return self._resources(kind, [row], self._model(resource_type), response_parameters)[0]
+        rows = self._load(kind, [resource_id or ""],
+                          wanted=_wants(response_parameters, "groups" if kind == USER else "members"))
+        if not rows:
+            raise NotFoundException(detail=f"{kind} {resource_id!r} not found")
+        return self._resources(kind, rows, self._model(resource_type))[0]
 
     def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
         kind = self._kind(resource_type)
         data = self._dump(resource)
         with _domain_errors(), self.operation():
             row = self._create_user(data) if kind == USER else self._create_group(data)
-        return self._resources(kind, [row], self._model(resource_type), new=True)[0]
+        rows = [row] if kind == USER else self._load(kind, [row.id])
+        return self._resources(kind, rows, self._model(resource_type))[0]
 
     def create_many(
         self, resource_type: ResourceType, resources: list[Resource[Any]], *, max_errors: int | None = None
@@ -340,13 +340,10 @@ class SqlStorage(ScimStorage):
             return results
         ids = [item for item in outcome if isinstance(item, str)]
         rows = {row.id: row for chunk in range(0, len(ids), 500)
-                for row in self._rows(self._by_ids(User, ids[chunk:chunk + 500]))}
-        created = iter(self._resources(USER, [rows[i] for i in ids], self._model(resource_type), new=True,
+                for row in self._load(USER, ids[chunk:chunk + 500], wanted=False)}  # new: in no group yet
+        created = iter(self._resources(USER, [rows[i] for i in ids], self._model(resource_type),
                                        raw=self.raw_pages))
         return [_scim_error(item) if isinstance(item, DomainError) else next(created) for item in outcome]
-
-    def _by_ids(self, orm: Any, ids: list[str]) -> Select[Any]:
-        return scoped(orm, self.tenant.id).where(orm.id.in_(ids)).with_only_columns(*orm.__table__.columns)
 
     def update(
         self,
@@ -364,7 +361,7 @@ class SqlStorage(ScimStorage):
                 self._update_user(row, data)  # type: ignore[arg-type]
             else:
                 self._update_group(row, data)  # type: ignore[arg-type]
-        return self._resources(kind, [row], self._model(resource_type))[0]
+        return self._resources(kind, self._load(kind, [row.id]), self._model(resource_type))[0]
 
     def delete(self, resource_type: ResourceType, resource_id: str, *, expected_version: str | None = None) -> None:
         kind = self._kind(resource_type)
@@ -397,10 +394,8 @@ class SqlStorage(ScimStorage):
             start, count = search_request.start_index_0 or 0, search_request.count
             if count == 0:
                 return SearchPage(self._count(orm, condition), [])
-            stmt = self._ordered(base, key, orm, descending).offset(start)
-            if count is not None:
-                stmt = stmt.limit(count)
-            rows = list(self._rows(stmt))
+            rows = self._page(kind, base, key, orm, descending, offset=start, limit=count,
+                              wanted=self._wanted(kind, search_request))
             # A page that ends before its count ends the result: its total is known without counting (an eq
             # lookup). Else a separate count (a window count would make the database sort every match).
             last = (count is None or len(rows) < count) and (rows or start == 0)
@@ -408,6 +403,11 @@ class SqlStorage(ScimStorage):
             return SearchPage(total, self._resources(kind, rows, model, raw=raw))
         return self._cursor_page(kind, model, orm, base, key, descending, search_request, position, condition,
                                  raw)
+
+    @staticmethod
+    def _wanted(kind: str, search_request: SearchRequest[Any]) -> bool:
+        """Whether the search returns the related rows that cost a join (a user's groups, a group's members)."""
+        return _wants(search_request, "groups" if kind == USER else "members")  # type: ignore[arg-type]
 
     def _raw(self, search_request: SearchRequest[Any]) -> bool:
         return self.raw_pages and not search_request.attributes and not search_request.excluded_attributes
@@ -419,7 +419,7 @@ class SqlStorage(ScimStorage):
             compile_filter(search_request.filter, model, _ATTRIBUTES[kind], self.dialect)
             if search_request.filter is not None else true()
         )
-        # Plain rows, not ORM objects: a page is serialised, never changed (related rows: _relations).
+        # Plain rows, not ORM objects: a page is serialised, never changed (related rows: _page).
         base = scoped(orm, self.tenant.id).where(condition).with_only_columns(*orm.__table__.columns)
         return orm, condition, base
 
@@ -446,8 +446,8 @@ class SqlStorage(ScimStorage):
                 if remaining == 0 or skip >= size:
                     skip = max(0, skip - size)
                     continue
-                stmt = self._ordered(base, orm.created_at, orm, False).offset(skip)
-                rows = list(self._rows(stmt if remaining is None else stmt.limit(remaining)))
+                rows = self._page(kind, base, orm.created_at, orm, False, offset=skip, limit=remaining,
+                                  wanted=self._wanted(kind, search_request))
                 skip = 0
                 found += self._resources(kind, rows, model, raw=raw)
             return SearchPage(total, RawPage(found) if raw else found)
@@ -499,19 +499,8 @@ class SqlStorage(ScimStorage):
         return int(self._rows(stmt).scalar() or 0)
 
     @staticmethod
-    def _ordered(stmt: Select[Any], key: Any, orm: Any, descending: bool) -> Select[Any]:
-        """Order as ``SearchRequest.sort``: missing values last (first when descending), then by id."""
-        if key is None:
-            return stmt.order_by(orm.id.desc() if descending else orm.id)
-        if _never_null(key):  # the plain index order (creation time, id)
-            return stmt.order_by(key.desc(), orm.id.desc()) if descending else stmt.order_by(key, orm.id)
-        if descending:
-            return stmt.order_by(key.is_(None).desc(), key.desc(), orm.id.desc())
-        return stmt.order_by(key.is_(None), key, orm.id)
-
-    @staticmethod
     def _after(key: Any, orm: Any, anchor: dict[str, Any], descending: bool) -> Any:
-        """Rows strictly after ``anchor`` in the order of :meth:`_ordered` (keyset pagination)."""
+        """Rows strictly after ``anchor`` in the order of :func:`_order` (keyset pagination)."""
         ident = anchor["i"]
         if key is None:
             return orm.id < ident if descending else orm.id > ident
@@ -543,21 +532,18 @@ class SqlStorage(ScimStorage):
                 raise InvalidCursorException from None
             if direction not in ("next", "previous"):
                 raise InvalidCursorException
-        keyed = base.add_columns(key.label("sort_key")) if key is not None else base
+        limit = None if count is None else count + 1
+        wanted = self._wanted(kind, search_request)
         if direction == "next":
-            stmt = keyed if anchor is None else keyed.where(self._after(key, orm, anchor, descending))
-            stmt = self._ordered(stmt, key, orm, descending)
-            limit = None if count is None else count + 1
-            rows = list(self._rows(stmt.limit(limit) if limit else stmt))
+            stmt = base if anchor is None else base.where(self._after(key, orm, anchor, descending))
+            rows = self._page(kind, stmt, key, orm, descending, limit=limit, wanted=wanted)
             more_after = count is not None and len(rows) > count
             rows = rows[:count] if count is not None else rows
             more_before = anchor is not None
         else:
             assert anchor is not None
-            stmt = keyed.where(self._after(key, orm, anchor, not descending))
-            stmt = self._ordered(stmt, key, orm, not descending)
-            limit = None if count is None else count + 1
-            rows = list(self._rows(stmt.limit(limit) if limit else stmt))
+            stmt = base.where(self._after(key, orm, anchor, not descending))
+            rows = self._page(kind, stmt, key, orm, not descending, limit=limit, wanted=wanted)
             more_before = count is not None and len(rows) > count
             rows = list(reversed(rows[:count] if count is not None else rows))
             more_after = True

@@ -159,7 +159,7 @@ def test_the_database_filters_and_pages(app: Flask, scim: Scim) -> None:
     assert page.status_code == 200
     assert page.json["totalResults"] == 6
     assert [u["userName"] for u in page.json["Resources"]] == ["user05", "user07"]
-    selects = [s for s in statements if s.lstrip().startswith("SELECT users.")]
+    selects = [s for s in statements if "FROM users" in s and "count(*)" not in s]  # the page
     assert selects, statements
     assert all("lower(users.title) = " in s for s in selects)
     assert all("LIMIT" in s and "OFFSET" in s for s in selects)
