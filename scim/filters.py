@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from scim2_models import InvalidFilterException, InvalidPathException, ScimFilter
@@ -157,6 +158,8 @@ class SqlFilter(_BooleanVisitor):
     def _compare(self, column: Column, binding: AttributeBinding, op: CompareOperator, raw: Any) -> ColumnElement[bool]:
         """``column op value`` as ``ScimFilter.match`` reads it, never NULL (so that ``not`` stays exact)."""
         value = coerce_value(binding, raw, op)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)  # an xsd:dateTime without an offset (RFC 7643 §2.3.5) is read as UTC
         if value is None:
             if op is CompareOperator.eq:
                 return column.expr.is_(None)

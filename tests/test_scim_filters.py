@@ -80,6 +80,11 @@ USER_FILTERS = [
     ('userType eq "guest"', {"carol"}),
     ('meta.lastModified gt "2000-01-01T00:00:00Z"', {"alice", "bob", "carol", "dave"}),
     ('meta.created lt "2000-01-01T00:00:00Z"', set()),
+    # without an offset (xsd:dateTime allows it; Entra and Okta send it): read as UTC, never a 500
+    ('meta.lastModified gt "2000-01-01T00:00:00"', {"alice", "bob", "carol", "dave"}),
+    ('meta.lastModified ge "2000-01-01"', {"alice", "bob", "carol", "dave"}),
+    ('meta.created lt "2000-01-01T00:00:00"', set()),
+    ('meta.lastModified gt "2999-01-01T00:00:00"', set()),
     ('meta.created co "20"', set()),
 ]
 
