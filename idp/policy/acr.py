@@ -25,6 +25,11 @@ def preferred_acr(acr_values: str | None) -> str | None:
     return next((value for value in (acr_values or "").split() if value in SUPPORTED_ACR_VALUES), None)
 
 
+def asks_for_mfa(acr_values: str | None) -> bool:
+    """Does the request prefer the multi-factor level?"""
+    return preferred_acr(acr_values) == MULTI_FACTOR
+
+
 def needs_step_up(acr_values: str | None, amr: Iterable[str]) -> bool:
     """Does the request prefer multi-factor while this sign-in (``amr``) has only one factor?"""
-    return preferred_acr(acr_values) == MULTI_FACTOR and acr_for(amr) != MULTI_FACTOR
+    return asks_for_mfa(acr_values) and acr_for(amr) != MULTI_FACTOR

@@ -24,7 +24,8 @@ from idp.oidc.sso import current_session, set_cookie
 from idp.oidc.store import SSO_SESSION_LIFETIME
 from idp.otp import DEFAULT_POLICY as OTP_POLICY
 from idp.otp import MAIL_IDENTITY_ISSUER
-from idp.policy.acr import needs_step_up
+from idp.policy.acr import asks_for_mfa
+from idp.policy.conditional_access import mfa_status
 from idp.runtime import request_db, runtime
 from idp.sign_in_policy import Credential, PolicyCheck, check_sign_in, record_check
 from idp.signin import context, guests, messages
@@ -205,7 +206,8 @@ def blocked(flow: Flow, user: User, check: PolicyCheck) -> ResponseReturnValue:
 
 # -- built-in steps -----------------------------------------------------------------------------------------
 class PolicyStep:
-    """Cross-tenant access, then conditional access (§5.4). ``requireMfa`` hands over to the ``mfa`` step
+    """Cross-tenant access, then conditional access (§5.4). ``requireMfa``, or an authorization request whose
+    ``acr_values`` prefers ``2`` (:mod:`idp.policy.acr`), hands over to the ``mfa`` step
     (:mod:`idp.signin.mfa_step`)."""
 
     name = "policy"
@@ -225,8 +227,9 @@ class PolicyStep:
             log_check(flow, user, check, reason=f"Multi-factor authentication required: {decision.message}")
             request_db().commit()
             return complete_step(self.name, mfa_required=True)
-        if needs_step_up(requested_acr_values(flow), flow.get("amr") or ()):
-            return complete_step(self.name, mfa_required=True)  # the application asked for acr 2 (acr_values)
+        if asks_for_mfa(requested_acr_values(flow)) and not mfa_status(check.context)[0]:
+            # the application asked for acr 2 (acr_values); an upstream's mfa counts only when inbound trust does
+            return complete_step(self.name, mfa_required=True)
         return complete_step(self.name)
 
 

@@ -147,3 +147,23 @@ def test_needs_step_up(acr_values: str | None, amr: list[str], expected: bool) -
 
 def test_preferred_acr_is_the_first_known_value() -> None:
     assert preferred_acr("silver 2 1") == "2" and preferred_acr("a b") is None and preferred_acr(None) is None
+
+
+def test_a_guest_single_factor_session_signs_in_again_for_acr_values_2(client, rp, database: Database,  # type: ignore[no-untyped-def]
+                                                                       contoso) -> None:
+    """A guest's session (here email one-time passcode) is not raised in place: the guest goes through the sign-in
+    again, whose journey then asks for the second factor."""
+    from idp.directory import users
+    from idp.oidc import store
+    from idp.oidc.sso import COOKIE_NAME
+    from idp.otp import MAIL_IDENTITY_ISSUER
+
+    with database.transaction() as s:
+        guest = users.create_guest(s, s.merge(contoso), "fiona@fabrikam.com")
+        cookie, _ = store.start_session(s, s.merge(contoso), guest.id, amr=["otp"], auth_time=int(time.time()),
+                                        idp=MAIL_IDENTITY_ISSUER)
+    client.set_cookie(COOKIE_NAME, cookie, path="/contoso/")
+    plain = client.get("/contoso/authorize", query_string=authorize_params(rp))
+    assert "code" in query_of(plain.headers["Location"])  # the session is fine for a request without acr_values
+    response = client.get("/contoso/authorize", query_string=authorize_params(rp, acr_values="2"))
+    assert urlsplit(response.headers["Location"]).path == "/contoso/login"
