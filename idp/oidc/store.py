@@ -256,6 +256,13 @@ def start_session(
     return cookie, row
 
 
+def raise_session(session: SsoSession, *, amr: list[str], auth_time: int) -> None:
+    """A step-up (a second factor on an existing session): the same session, its ``sid`` and its relying
+    parties keep going with the stronger ``amr`` and the new ``auth_time``."""
+    session.amr = list(amr)
+    session.auth_time = auth_time
+
+
 def find_session(db: Session, tenant: Tenant, cookie: str | None) -> SsoSession | None:
     if not cookie:
         return None

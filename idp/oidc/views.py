@@ -8,7 +8,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import AccessDeniedError, InvalidRequestError, scope_to_list
-from authlib.oidc.core.errors import ConsentRequiredError, RequestNotSupportedError, RequestURINotSupportedError
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    InteractionRequiredError,
+    RequestNotSupportedError,
+    RequestURINotSupportedError,
+)
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -30,7 +35,6 @@ from idp.oidc.prompt import decide_authentication, parse_max_age
 from idp.oidc.provider import (
     ALL_AUTH_METHODS,
     CONFIDENTIAL_AUTH_METHODS,
-    DEFAULT_ACR,
     AuthorizationRequest,
     enabled_user,
     public_url,
@@ -39,7 +43,9 @@ from idp.oidc.provider import (
     session_user,
 )
 from idp.oidc.sso import clear_cookie, current_session
+from idp.policy.acr import SUPPORTED_ACR_VALUES, needs_step_up
 from idp.runtime import request_db, runtime
+from idp.signin import engine
 from idp.tenancy import current_tenant, issuer, tenant_blueprint
 
 blueprint = tenant_blueprint("oidc", __name__, error_format="json")
@@ -75,7 +81,7 @@ def provider_metadata(iss: str, scopes: list[str]) -> dict[str, Any]:
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": list(CLAIMS_SUPPORTED),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "acr_values_supported": [DEFAULT_ACR],
+        "acr_values_supported": list(SUPPORTED_ACR_VALUES),
         "ui_locales_supported": list(SUPPORTED_LANGUAGES),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
@@ -229,6 +235,9 @@ def authorize() -> Response | str | tuple[str, int]:
         account_chosen=bool(waiting.get("account_chosen")),
     )
     end_user = None if decision.login_required else user
+    # acr_values=2 and a single-factor session: the session is not reused as it is, the user steps up
+    step_up = (end_user is not None and session is not None
+               and needs_step_up(oauth_request.payload.data.get("acr_values"), session.amr))
     try:
         grant = server().get_consent_grant(oauth_request, end_user=end_user)
         mode = oauth_request.payload.data.get("response_mode")
@@ -245,6 +254,10 @@ def authorize() -> Response | str | tuple[str, int]:
         if hint and hint_claims is None:
             raise InvalidRequestError("id_token_hint is not an ID token of this issuer",
                                       redirect_uri=grant.redirect_uri)
+        if step_up and "none" in prompts:
+            raise InteractionRequiredError("The application asks for multi-factor authentication (acr_values=2) "
+                                           "and prompt=none forbids asking for the second factor.",
+                                           redirect_uri=grant.redirect_uri)
     except OAuth2Error as error:
         error.state = oauth_request.payload.state
         return _oauth_error(error, params)
@@ -254,7 +267,10 @@ def authorize() -> Response | str | tuple[str, int]:
         return _oauth_error(AccessDeniedError(redirect_uri=grant.redirect_uri, state=oauth_request.payload.state),
                             params)
 
-    if decision.login_required:
+    if step_up and end_user is not None and session is not None and not end_user.is_guest and session.idp is None:
+        # a member's password session: the journey asks only for the second factor
+        return engine.step_up(end_user, list(session.amr), resume_id or pending.save(params), session_id=session.id)
+    if decision.login_required or step_up:  # guests sign in again; the journey then asks for the second factor
         request_id = resume_id or pending.save(params)
         if resume_id:
             pending.mark(resume_id, requested_at=int(time.time()))

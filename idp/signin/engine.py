@@ -20,10 +20,12 @@ from idp.i18n import page_language
 from idp.invitations.automatic import redeem_automatically
 from idp.models import Invitation, Tenant, User
 from idp.oidc import pending, store
-from idp.oidc.sso import set_cookie
+from idp.oidc.sso import current_session, set_cookie
 from idp.oidc.store import SSO_SESSION_LIFETIME
 from idp.otp import DEFAULT_POLICY as OTP_POLICY
 from idp.otp import MAIL_IDENTITY_ISSUER
+from idp.policy.acr import asks_for_mfa
+from idp.policy.conditional_access import mfa_status
 from idp.runtime import request_db, runtime
 from idp.sign_in_policy import Credential, PolicyCheck, check_sign_in, record_check
 from idp.signin import context, guests, messages
@@ -65,6 +67,12 @@ def client_of(request_id: str | None) -> tuple[str, str | None]:
     client_id = ((waiting or {}).get("params") or {}).get("client_id", [""])[0]
     app = find_application_by_client_id(request_db(), current_tenant(), client_id) if client_id else None
     return client_id, app.display_name if app is not None else None
+
+
+def requested_acr_values(flow: Flow) -> str | None:
+    """The ``acr_values`` of the authorization request this journey signs in for (``None`` without one)."""
+    waiting = pending.load(flow.get("request_id"))
+    return ((waiting or {}).get("params") or {}).get("acr_values", [None])[0]
 
 
 def credential_of(flow: Flow) -> Credential | None:
@@ -112,6 +120,15 @@ def authenticated(user: User, *, amr: list[str], identity: dict[str, str],
     return advance()
 
 
+def step_up(user: User, amr: list[str], request_id: str, *, session_id: str) -> ResponseReturnValue:
+    """A member's single-factor SSO session meets a request for more (``acr_values=2``): the journey continues
+    from the session's first factor (no new password), so the steps ask only for the second factor; :func:`finish`
+    then raises that session (same ``sid``) instead of starting another."""
+    begin(user.user_principal_name, request_id=request_id)
+    context.change_flow(session_id=session_id)
+    return authenticated(user, amr=amr, identity={})
+
+
 def advance() -> ResponseReturnValue:
     flow = context.flow()
     if not flow.get("user_id"):
@@ -145,8 +162,14 @@ def finish(flow: Flow) -> ResponseReturnValue:
     amr = list(flow.get("amr") or [])
     home_issuer = (flow.get("identity") or {}).get("issuer")
     lifetime = OTP_POLICY.session_lifetime if home_issuer == MAIL_IDENTITY_ISSUER else SSO_SESSION_LIFETIME
-    cookie, _ = store.start_session(db, tenant, user.id, amr=amr, idp=home_issuer, lifetime=lifetime,
-                                    auth_time=int(flow.get("auth_time") or 0) or int(time.time()))
+    auth_time = int(flow.get("auth_time") or 0) or int(time.time())
+    raised = current_session(tenant) if flow.get("session_id") else None
+    cookie = None
+    if raised is not None and raised.id == flow["session_id"] and raised.user_id == user.id:
+        store.raise_session(raised, amr=amr, auth_time=auth_time)  # a step-up: the browser keeps its cookie
+    else:
+        cookie, _ = store.start_session(db, tenant, user.id, amr=amr, idp=home_issuer, lifetime=lifetime,
+                                        auth_time=auth_time)
     audit.record(db, tenant_id=tenant.id, actor=user.id, activity="Sign-in", target_type="user", target_id=user.id,
                  details={"method": home_issuer or "password", "amr": amr})
     check = policy_check(flow, user)
@@ -162,7 +185,8 @@ def finish(flow: Flow) -> ResponseReturnValue:
     else:
         target = url_for("tenant_pages.landing")
     response = redirect(target)
-    set_cookie(response, tenant, cookie)
+    if cookie is not None:
+        set_cookie(response, tenant, cookie)
     return response
 
 
@@ -182,7 +206,8 @@ def blocked(flow: Flow, user: User, check: PolicyCheck) -> ResponseReturnValue:
 
 # -- built-in steps -----------------------------------------------------------------------------------------
 class PolicyStep:
-    """Cross-tenant access, then conditional access (§5.4). ``requireMfa`` hands over to the ``mfa`` step
+    """Cross-tenant access, then conditional access (§5.4). ``requireMfa``, or an authorization request whose
+    ``acr_values`` prefers ``2`` (:mod:`idp.policy.acr`), hands over to the ``mfa`` step
     (:mod:`idp.signin.mfa_step`)."""
 
     name = "policy"
@@ -201,6 +226,9 @@ class PolicyStep:
         if decision.outcome == "requireMfa":
             log_check(flow, user, check, reason=f"Multi-factor authentication required: {decision.message}")
             request_db().commit()
+            return complete_step(self.name, mfa_required=True)
+        if asks_for_mfa(requested_acr_values(flow)) and not mfa_status(check.context)[0]:
+            # the application asked for acr 2 (acr_values); an upstream's mfa counts only when inbound trust does
             return complete_step(self.name, mfa_required=True)
         return complete_step(self.name)
 

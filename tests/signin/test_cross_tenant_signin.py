@@ -182,3 +182,35 @@ def test_mfa_done_at_fabrikam_counts_at_contoso_only_with_inbound_trust(
         assert path_of(back_at_contoso.url).startswith("/contoso/mfa"), back_at_contoso.url
         review = enrol_totp(browser, back_at_contoso, live.base_url)
         assert "Review permissions" in review.text, review.url
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["isMfaAccepted", "no-trust"])
+def test_acr_values_2_accepts_the_home_tenants_mfa_only_with_inbound_trust(
+    live: LiveServer, database: Database, contoso: Tenant, fabrikam: Tenant, trusted: bool
+) -> None:
+    """An application asking contoso for ``acr_values=2`` (no conditional access at contoso): a guest who did MFA
+    at home goes on when contoso trusts fabrikam's MFA claims; otherwise contoso asks for its own second factor."""
+    from urllib.parse import urlencode
+
+    from oidc_support import authorize_params, make_rp
+
+    with database.transaction() as s:
+        users.create_member(s, fabrikam, JOHN, password=PASSWORD)
+        policy_store.create_conditional_access(s, fabrikam, MFA_FOR_EVERYONE, roles=None, actor="admin",
+                                               now_iso="2026-11-27T00:00:00Z")
+        policy_store.create_cross_tenant_partner(s, contoso, {
+            "tenantId": fabrikam.id, "inboundTrust": {"isMfaAccepted": trusted}}, roles=None, actor="admin")
+    invite(database, contoso, JOHN, issuer=live.issuer("contoso"), send=False)
+    rp = make_rp(database, contoso)
+    authorize = f"{live.issuer('contoso')}/authorize?" + urlencode(authorize_params(rp, acr_values="2",
+                                                                                    login_hint=JOHN))
+    browser = requests.Session()
+    at_home = sign_in_at_fabrikam(browser, live, authorize)
+    assert path_of(at_home.url).startswith("/fabrikam/mfa"), at_home.url
+    back_at_contoso = enrol_totp(browser, at_home, live.base_url)
+    if trusted:
+        assert "Review permissions" in back_at_contoso.text, back_at_contoso.url
+    else:
+        assert path_of(back_at_contoso.url).startswith("/contoso/mfa"), back_at_contoso.url
+        review = enrol_totp(browser, back_at_contoso, live.base_url)
+        assert "Review permissions" in review.text, review.url

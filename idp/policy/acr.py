@@ -1,0 +1,35 @@
+"""Authentication context class (``acr``, OIDC Core §2) from what a sign-in achieved, and whether an
+authorization request's ``acr_values`` (§3.1.2.1) asks for more.
+
+Two levels, like Keycloak's level-of-authentication: ``"1"`` a single factor, ``"2"`` several (the ``amr``
+contains ``mfa``, RFC 8176). ``acr_values`` is a voluntary request: values in order of preference, unknown
+values ignored; the first known value is the level the relying party prefers. Pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SINGLE_FACTOR = "1"
+MULTI_FACTOR = "2"
+SUPPORTED_ACR_VALUES = (SINGLE_FACTOR, MULTI_FACTOR)
+
+
+def acr_for(amr: Iterable[str]) -> str:
+    """The level a sign-in with these authentication methods reached."""
+    return MULTI_FACTOR if "mfa" in amr else SINGLE_FACTOR
+
+
+def preferred_acr(acr_values: str | None) -> str | None:
+    """The first known value of a space-separated ``acr_values`` (``None`` when it names none we know)."""
+    return next((value for value in (acr_values or "").split() if value in SUPPORTED_ACR_VALUES), None)
+
+
+def asks_for_mfa(acr_values: str | None) -> bool:
+    """Does the request prefer the multi-factor level?"""
+    return preferred_acr(acr_values) == MULTI_FACTOR
+
+
+def needs_step_up(acr_values: str | None, amr: Iterable[str]) -> bool:
+    """Does the request prefer multi-factor while this sign-in (``amr``) has only one factor?"""
+    return asks_for_mfa(acr_values) and acr_for(amr) != MULTI_FACTOR
