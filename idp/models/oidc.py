@@ -42,6 +42,9 @@ class SsoSession(Base):
     auth_time: Mapped[int] = mapped_column(Integer, nullable=False)
     amr: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     idp: Mapped[str | None] = mapped_column(String(512))  # a guest's home identity issuer (ID token ``idp``)
+    # The level the sign-in reached (idp.policy.acr), decided when the session starts: an upstream's ``mfa`` in
+    # ``amr`` counts only when inbound trust accepts it, so ``acr`` cannot be derived from ``amr`` later.
+    acr: Mapped[str] = mapped_column(String(8), nullable=False, default="1", server_default="1")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(nullable=False)
     ended_at: Mapped[datetime | None] = mapped_column()

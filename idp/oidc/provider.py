@@ -47,7 +47,6 @@ from idp.models import Application, AuthorizationCode, RefreshToken, SsoSession,
 from idp.oidc import store
 from idp.oidc.claims import OIDC_SCOPES, user_claims
 from idp.oidc.client_keys import JwksFetchError, client_jwks_cache
-from idp.policy.acr import acr_for
 from idp.runtime import request_db, runtime
 from idp.sign_in_policy import check_sign_in, record_check
 from idp.tenancy import current_tenant, issuer
@@ -344,7 +343,7 @@ class CodeGrant(_IssuesPorticoTokens, grants.AuthorizationCodeGrant):
             nonce=request.payload.data.get("nonce"),
             code_challenge=request.payload.data.get("code_challenge"),
             code_challenge_method=request.payload.data.get("code_challenge_method"),
-            auth_time=session.auth_time, acr=acr_for(session.amr), amr=list(session.amr), sid=session.id,
+            auth_time=session.auth_time, acr=session.acr, amr=list(session.amr), sid=session.id,
         ), code)
         store.note_client(_db(), session, request.client.app.id)
 

@@ -244,23 +244,24 @@ def revoke_family(db: Session, tenant_id: str, family_id: str) -> None:
 # -- SSO sessions ------------------------------------------------------------------------------------------
 def start_session(
     db: Session, tenant: Tenant, user_id: str, *, amr: list[str], auth_time: int, idp: str | None = None,
-    lifetime: timedelta = SSO_SESSION_LIFETIME,
+    lifetime: timedelta = SSO_SESSION_LIFETIME, acr: str = "1",
 ) -> tuple[str, SsoSession]:
     """A new SSO session; returns the cookie value (shown once) and the row. ``idp``: the issuer a guest
     authenticated at (``mail`` for email OTP), released as the ID token's ``idp`` claim."""
     cookie = new_secret()
     row = SsoSession(tenant_id=tenant.id, user_id=user_id, token_hash=digest(cookie), auth_time=auth_time,
-                     amr=amr, idp=idp, expires_at=utcnow() + lifetime)
+                     amr=amr, idp=idp, acr=acr, expires_at=utcnow() + lifetime)
     db.add(row)
     db.flush()
     return cookie, row
 
 
-def raise_session(session: SsoSession, *, amr: list[str], auth_time: int) -> None:
+def raise_session(session: SsoSession, *, amr: list[str], auth_time: int, acr: str) -> None:
     """A step-up (a second factor on an existing session): the same session, its ``sid`` and its relying
     parties keep going with the stronger ``amr`` and the new ``auth_time``."""
     session.amr = list(amr)
     session.auth_time = auth_time
+    session.acr = acr
 
 
 def find_session(db: Session, tenant: Tenant, cookie: str | None) -> SsoSession | None:

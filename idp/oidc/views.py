@@ -237,7 +237,7 @@ def authorize() -> Response | str | tuple[str, int]:
     end_user = None if decision.login_required else user
     # acr_values=2 and a single-factor session: the session is not reused as it is, the user steps up
     step_up = (end_user is not None and session is not None
-               and needs_step_up(oauth_request.payload.data.get("acr_values"), session.amr))
+               and needs_step_up(oauth_request.payload.data.get("acr_values"), session.acr))
     try:
         grant = server().get_consent_grant(oauth_request, end_user=end_user)
         mode = oauth_request.payload.data.get("response_mode")

@@ -1,23 +1,23 @@
 """Authentication context class (``acr``, OIDC Core §2) from what a sign-in achieved, and whether an
 authorization request's ``acr_values`` (§3.1.2.1) asks for more.
 
-Two levels, like Keycloak's level-of-authentication: ``"1"`` a single factor, ``"2"`` several (the ``amr``
-contains ``mfa``, RFC 8176). ``acr_values`` is a voluntary request: values in order of preference, unknown
-values ignored; the first known value is the level the relying party prefers. Pure: no Flask, no database.
+Two levels, like Keycloak's level-of-authentication: ``"1"`` a single factor, ``"2"`` several: a second factor
+completed here, or an upstream's MFA that inbound trust accepts (``mfa_status``, spec decision 9). An upstream's
+``mfa`` in ``amr`` alone is not enough: ``amr`` records what the upstream said, ``acr`` what Portico vouches for.
+``acr_values`` is a voluntary request: values in order of preference, unknown values ignored; the first known
+value is the level the relying party prefers. Pure: no Flask, no database.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 SINGLE_FACTOR = "1"
 MULTI_FACTOR = "2"
 SUPPORTED_ACR_VALUES = (SINGLE_FACTOR, MULTI_FACTOR)
 
 
-def acr_for(amr: Iterable[str]) -> str:
-    """The level a sign-in with these authentication methods reached."""
-    return MULTI_FACTOR if "mfa" in amr else SINGLE_FACTOR
+def acr_for(mfa_satisfied: bool) -> str:
+    """The level a sign-in reached."""
+    return MULTI_FACTOR if mfa_satisfied else SINGLE_FACTOR
 
 
 def preferred_acr(acr_values: str | None) -> str | None:
@@ -30,6 +30,6 @@ def asks_for_mfa(acr_values: str | None) -> bool:
     return preferred_acr(acr_values) == MULTI_FACTOR
 
 
-def needs_step_up(acr_values: str | None, amr: Iterable[str]) -> bool:
-    """Does the request prefer multi-factor while this sign-in (``amr``) has only one factor?"""
-    return asks_for_mfa(acr_values) and acr_for(amr) != MULTI_FACTOR
+def needs_step_up(acr_values: str | None, acr: str) -> bool:
+    """Does the request prefer multi-factor while this sign-in (its ``acr``) reached only one factor?"""
+    return asks_for_mfa(acr_values) and acr != MULTI_FACTOR

@@ -24,7 +24,7 @@ from idp.oidc.sso import current_session, set_cookie
 from idp.oidc.store import SSO_SESSION_LIFETIME
 from idp.otp import DEFAULT_POLICY as OTP_POLICY
 from idp.otp import MAIL_IDENTITY_ISSUER
-from idp.policy.acr import asks_for_mfa
+from idp.policy.acr import acr_for, asks_for_mfa
 from idp.policy.conditional_access import mfa_status
 from idp.runtime import request_db, runtime
 from idp.sign_in_policy import Credential, PolicyCheck, check_sign_in, record_check
@@ -163,16 +163,17 @@ def finish(flow: Flow) -> ResponseReturnValue:
     home_issuer = (flow.get("identity") or {}).get("issuer")
     lifetime = OTP_POLICY.session_lifetime if home_issuer == MAIL_IDENTITY_ISSUER else SSO_SESSION_LIFETIME
     auth_time = int(flow.get("auth_time") or 0) or int(time.time())
+    check = policy_check(flow, user)
+    acr = acr_for(mfa_status(check.context)[0])
     raised = current_session(tenant) if flow.get("session_id") else None
     cookie = None
     if raised is not None and raised.id == flow["session_id"] and raised.user_id == user.id:
-        store.raise_session(raised, amr=amr, auth_time=auth_time)  # a step-up: the browser keeps its cookie
+        store.raise_session(raised, amr=amr, auth_time=auth_time, acr=acr)  # a step-up: the cookie stays
     else:
         cookie, _ = store.start_session(db, tenant, user.id, amr=amr, idp=home_issuer, lifetime=lifetime,
-                                        auth_time=auth_time)
+                                        auth_time=auth_time, acr=acr)
     audit.record(db, tenant_id=tenant.id, actor=user.id, activity="Sign-in", target_type="user", target_id=user.id,
-                 details={"method": home_issuer or "password", "amr": amr})
-    check = policy_check(flow, user)
+                 details={"method": home_issuer or "password", "amr": amr, "acr": acr})
     log_check(flow, user, check, outcome="success",
               reason=("Multi-factor authentication completed; " if flow.get("mfa_completed") else "")
               + check.decision.message)

@@ -129,20 +129,18 @@ def test_discovery_lists_acr_values_1_and_2(client, contoso) -> None:  # type: i
     assert metadata["acr_values_supported"] == ["1", "2"]
 
 
-@pytest.mark.parametrize(("amr", "acr"), [(["pwd"], "1"), (["otp"], "1"), (["pwd", "otp", "mfa"], "2"),
-                                          (["otp", "mfa"], "2"), ([], "1")])
-def test_acr_for_amr(amr: list[str], acr: str) -> None:
-    assert acr_for(amr) == acr
+def test_acr_is_2_only_when_mfa_is_satisfied() -> None:
+    assert (acr_for(True), acr_for(False)) == ("2", "1")
 
 
-@pytest.mark.parametrize(("acr_values", "amr", "expected"), [
-    (None, ["pwd"], False), ("", ["pwd"], False), ("1", ["pwd"], False), ("gold", ["pwd"], False),
-    ("2", ["pwd"], True), ("2 1", ["pwd"], True), ("gold 2", ["pwd"], True),  # unknown values are skipped
-    ("1 2", ["pwd"], False),  # "1" is preferred: one factor satisfies it
-    ("2", ["pwd", "otp", "mfa"], False),
+@pytest.mark.parametrize(("acr_values", "acr", "expected"), [
+    (None, "1", False), ("", "1", False), ("1", "1", False), ("gold", "1", False),
+    ("2", "1", True), ("2 1", "1", True), ("gold 2", "1", True),  # unknown values are skipped
+    ("1 2", "1", False),  # "1" is preferred: one factor satisfies it
+    ("2", "2", False),
 ])
-def test_needs_step_up(acr_values: str | None, amr: list[str], expected: bool) -> None:
-    assert needs_step_up(acr_values, amr) is expected
+def test_needs_step_up(acr_values: str | None, acr: str, expected: bool) -> None:
+    assert needs_step_up(acr_values, acr) is expected
 
 
 def test_preferred_acr_is_the_first_known_value() -> None:

@@ -214,3 +214,30 @@ def test_acr_values_2_accepts_the_home_tenants_mfa_only_with_inbound_trust(
         assert path_of(back_at_contoso.url).startswith("/contoso/mfa"), back_at_contoso.url
         review = enrol_totp(browser, back_at_contoso, live.base_url)
         assert "Review permissions" in review.text, review.url
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["isMfaAccepted", "no-trust"])
+def test_the_home_tenants_mfa_makes_acr_2_only_with_inbound_trust(
+    live: LiveServer, database: Database, contoso: Tenant, fabrikam: Tenant, trusted: bool
+) -> None:
+    """No conditional access and no ``acr_values`` at contoso: the guest's session records fabrikam's ``amr``
+    (``mfa`` included) either way, but its ``acr`` is "2" only when contoso trusts fabrikam's MFA claims."""
+    from idp.models import SsoSession
+
+    with database.transaction() as s:
+        users.create_member(s, fabrikam, JOHN, password=PASSWORD)
+        policy_store.create_conditional_access(s, fabrikam, MFA_FOR_EVERYONE, roles=None, actor="admin",
+                                               now_iso="2026-11-27T00:00:00Z")
+        policy_store.create_cross_tenant_partner(s, contoso, {
+            "tenantId": fabrikam.id, "inboundTrust": {"isMfaAccepted": trusted}}, roles=None, actor="admin")
+    link = invite(database, contoso, JOHN, issuer=live.issuer("contoso"), send=False)
+    browser = requests.Session()
+    review = enrol_totp(browser, sign_in_at_fabrikam(browser, live, link), live.base_url)
+    assert "Review permissions" in review.text, review.url
+    accepted = browser.post(review.url, data={"csrf_token": csrf(review.text), "accept": "Accept"},
+                            allow_redirects=False, timeout=10)
+    assert accepted.headers["Location"] == REDIRECT
+    with database.sessionmaker() as s:
+        [session] = s.scalars(select(SsoSession).where(SsoSession.tenant_id == contoso.id))
+    assert "mfa" in session.amr
+    assert session.acr == ("2" if trusted else "1")
