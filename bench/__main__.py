@@ -1,6 +1,6 @@
 """Benchmark the OpenID provider over real HTTP against ``portico serve`` with production settings.
 
-    python -m bench [--duration 5] [--clients 4] [--workers 2] [--threads 4] [--database-url URL]
+    python -m bench [--duration 5] [--clients 4] [--workers 2] [--threads 2] [--database-url URL]
 
 It creates a throw-away instance (SQLite by default, or ``--database-url`` for PostgreSQL), seeds one tenant,
 a member and four applications, starts ``portico serve`` (Granian) with ``PORTICO_ENV=production`` and drives
@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per scenario and client")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client processes")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="Python threads per server worker")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="Python threads per server worker (portico serve's default)")
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default: a fresh SQLite file)")
     parser.add_argument("--scenarios", default="client_credentials,client_credentials_es256,refresh_token,"
                                                 "refresh_token_es256,login")

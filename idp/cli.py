@@ -138,8 +138,10 @@ def db_upgrade(ctx: Context, revision: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Python threads per worker (requests served at once by each worker)")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Python threads per worker (requests served at once by each worker). Two cover the waits on "
+                   "the database and upstream IdPs; more cost CPU in GIL hand-offs on the token endpoint (see "
+                   "bench/): raise it when upstream identity providers are slow.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="One log line per request")
 @click.option("--deliver/--no-deliver", default=True, show_default=True,
               help="Also deliver queued mail and back-channel logout tokens (a process beside the web workers).")
