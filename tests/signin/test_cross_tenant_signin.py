@@ -157,24 +157,26 @@ def enrol_totp(browser: requests.Session, page: requests.Response, base: str) ->
     return follow(browser, urljoin(page.url, done.group(1)), base)
 
 
-@pytest.mark.parametrize("trusted", [True, False], ids=["isMfaAccepted", "no-trust"])
-def test_mfa_done_at_fabrikam_counts_at_contoso_only_with_inbound_trust(
-    live: LiveServer, database: Database, contoso: Tenant, fabrikam: Tenant, trusted: bool
-) -> None:
-    """Issue 7: a fabrikam user who did MFA at home skips contoso's MFA when contoso trusts fabrikam's MFA claims;
-    without the trust, contoso asks for its own second factor."""
+def _john_does_mfa_at_fabrikam(database: Database, contoso: Tenant, fabrikam: Tenant, *, trusted: bool,
+                               contoso_requires_mfa: bool = False) -> None:
+    """John, a fabrikam member whom fabrikam's conditional access sends through MFA; contoso's inbound trust of
+    fabrikam's MFA claims is ``trusted`` (and contoso itself requires MFA of guests if asked)."""
     with database.transaction() as s:
         users.create_member(s, fabrikam, JOHN, password=PASSWORD)
         policy_store.create_conditional_access(s, fabrikam, MFA_FOR_EVERYONE, roles=None, actor="admin",
                                                now_iso="2026-11-27T00:00:00Z")
-        policy_store.create_conditional_access(s, contoso, MFA_FOR_GUESTS, roles=None, actor="admin",
-                                               now_iso="2026-11-27T00:00:00Z")
+        if contoso_requires_mfa:
+            policy_store.create_conditional_access(s, contoso, MFA_FOR_GUESTS, roles=None, actor="admin",
+                                                   now_iso="2026-11-27T00:00:00Z")
         policy_store.create_cross_tenant_partner(s, contoso, {
             "tenantId": fabrikam.id, "inboundTrust": {"isMfaAccepted": trusted}}, roles=None, actor="admin")
-    link = invite(database, contoso, JOHN, issuer=live.issuer("contoso"), send=False)
-    browser = requests.Session()
-    at_home = sign_in_at_fabrikam(browser, live, link)
-    assert path_of(at_home.url).startswith("/fabrikam/mfa"), at_home.url  # fabrikam's own MFA first
+
+
+def _mfa_at_home_then_at_contoso_unless_trusted(browser: requests.Session, live: LiveServer, start: str, *,
+                                                trusted: bool) -> None:
+    """fabrikam's own MFA first; back at contoso, its own second factor only without the trust; then consent."""
+    at_home = sign_in_at_fabrikam(browser, live, start)
+    assert path_of(at_home.url).startswith("/fabrikam/mfa"), at_home.url
     back_at_contoso = enrol_totp(browser, at_home, live.base_url)
     if trusted:
         assert "Review permissions" in back_at_contoso.text, back_at_contoso.url
@@ -182,6 +184,18 @@ def test_mfa_done_at_fabrikam_counts_at_contoso_only_with_inbound_trust(
         assert path_of(back_at_contoso.url).startswith("/contoso/mfa"), back_at_contoso.url
         review = enrol_totp(browser, back_at_contoso, live.base_url)
         assert "Review permissions" in review.text, review.url
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["isMfaAccepted", "no-trust"])
+def test_mfa_done_at_fabrikam_counts_at_contoso_only_with_inbound_trust(
+    live: LiveServer, database: Database, contoso: Tenant, fabrikam: Tenant, trusted: bool
+) -> None:
+    """Issue 7: a fabrikam user who did MFA at home skips contoso's MFA when contoso trusts fabrikam's MFA claims;
+    without the trust, contoso asks for its own second factor."""
+    _john_does_mfa_at_fabrikam(database, contoso, fabrikam, trusted=trusted, contoso_requires_mfa=True)
+    link = invite(database, contoso, JOHN, issuer=live.issuer("contoso"), send=False)
+    browser = requests.Session()
+    _mfa_at_home_then_at_contoso_unless_trusted(browser, live, link, trusted=trusted)
 
 
 @pytest.mark.parametrize("trusted", [True, False], ids=["isMfaAccepted", "no-trust"])
@@ -194,26 +208,13 @@ def test_acr_values_2_accepts_the_home_tenants_mfa_only_with_inbound_trust(
 
     from oidc_support import authorize_params, make_rp
 
-    with database.transaction() as s:
-        users.create_member(s, fabrikam, JOHN, password=PASSWORD)
-        policy_store.create_conditional_access(s, fabrikam, MFA_FOR_EVERYONE, roles=None, actor="admin",
-                                               now_iso="2026-11-27T00:00:00Z")
-        policy_store.create_cross_tenant_partner(s, contoso, {
-            "tenantId": fabrikam.id, "inboundTrust": {"isMfaAccepted": trusted}}, roles=None, actor="admin")
+    _john_does_mfa_at_fabrikam(database, contoso, fabrikam, trusted=trusted)
     invite(database, contoso, JOHN, issuer=live.issuer("contoso"), send=False)
     rp = make_rp(database, contoso)
     authorize = f"{live.issuer('contoso')}/authorize?" + urlencode(authorize_params(rp, acr_values="2",
                                                                                     login_hint=JOHN))
     browser = requests.Session()
-    at_home = sign_in_at_fabrikam(browser, live, authorize)
-    assert path_of(at_home.url).startswith("/fabrikam/mfa"), at_home.url
-    back_at_contoso = enrol_totp(browser, at_home, live.base_url)
-    if trusted:
-        assert "Review permissions" in back_at_contoso.text, back_at_contoso.url
-    else:
-        assert path_of(back_at_contoso.url).startswith("/contoso/mfa"), back_at_contoso.url
-        review = enrol_totp(browser, back_at_contoso, live.base_url)
-        assert "Review permissions" in review.text, review.url
+    _mfa_at_home_then_at_contoso_unless_trusted(browser, live, authorize, trusted=trusted)
 
 
 @pytest.mark.parametrize("trusted", [True, False], ids=["isMfaAccepted", "no-trust"])
@@ -224,12 +225,7 @@ def test_the_home_tenants_mfa_makes_acr_2_only_with_inbound_trust(
     (``mfa`` included) either way, but its ``acr`` is "2" only when contoso trusts fabrikam's MFA claims."""
     from idp.models import SsoSession
 
-    with database.transaction() as s:
-        users.create_member(s, fabrikam, JOHN, password=PASSWORD)
-        policy_store.create_conditional_access(s, fabrikam, MFA_FOR_EVERYONE, roles=None, actor="admin",
-                                               now_iso="2026-11-27T00:00:00Z")
-        policy_store.create_cross_tenant_partner(s, contoso, {
-            "tenantId": fabrikam.id, "inboundTrust": {"isMfaAccepted": trusted}}, roles=None, actor="admin")
+    _john_does_mfa_at_fabrikam(database, contoso, fabrikam, trusted=trusted)
     link = invite(database, contoso, JOHN, issuer=live.issuer("contoso"), send=False)
     browser = requests.Session()
     review = enrol_totp(browser, sign_in_at_fabrikam(browser, live, link), live.base_url)
