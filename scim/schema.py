@@ -41,6 +41,8 @@ from scim2_models import (
 )
 from scim2_models.resources.group import GroupMember
 
+from scim.validation import request_checks
+
 PORTICO_GUEST_SCHEMA = "urn:portico:params:scim:schemas:extension:guest:2.0:User"
 ENTERPRISE_SCHEMA = str(EnterpriseUser.__schema__)
 MAX_RESULTS = 1000
@@ -88,6 +90,8 @@ class PorticoUser(User):
     user_type: str | None = Field(None, examples=["Member", "Guest"])
     """``Member`` or ``Guest`` (b2b-collaboration.md §3)."""
 
+    _enforce_scim_context = request_checks()
+
     @classmethod
     def to_schema(cls) -> Schema:
         schema = super().to_schema()
@@ -119,6 +123,8 @@ class PorticoGroup(Group):
 
     members: list[PorticoGroupMember] | None = None
     Members: ClassVar[type[ComplexAttribute]] = PorticoGroupMember
+
+    _enforce_scim_context = request_checks()
 
 
 class PorticoGuest(Extension):
