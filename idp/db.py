@@ -41,6 +41,14 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+FIRST_VERSION = 1  # a versioned row's version when inserted (SQLAlchemy's version_id_col counts up from it)
+
+
+def weak_etag(version: int) -> str:
+    """The HTTP entity tag of a row version (``meta.version`` in SCIM, ``ETag``/``If-Match``)."""
+    return f'W/"{version}"'
+
+
 def fold_case(value: str | None) -> str | None:
     """The case-insensitive comparison form of a text column (NFC, lower-cased), stored beside it for indexes."""
     if value is None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Union, cast
 
 from flask import Blueprint, Response, current_app, g, request
 from scim2_models import (
+    Bulk,
     BulkOperation,
+    BulkRequest,
     Context,
     ForbiddenException,
     PayloadTooLargeException,
@@ -30,12 +32,13 @@ from scim2_server.responses import ScimResponse
 from scim2_server.routing import Operation, Target
 from scim2_server.service import BULK_SUCCESS_STATUS, ScimService
 from scim2_server.storage import SearchPage
+from scim2_server.utils import parametrize
 
 from idp.oidc.store import is_access_token_revoked
 from idp.runtime import request_db, runtime
 from idp.tenancy import issuer, tenant_blueprint
 from idp.tokens import InvalidToken, token_scopes, verify_access_token
-from scim.bulk import PorticoScimHandler
+from scim.bulk import PorticoBulkPlan, PorticoScimHandler, may_reference
 from scim.schema import build_provider, keep_address_list_visibility, refuse_unassigned_required
 from scim.storage import RawPage, SqlStorage
 
@@ -101,6 +104,20 @@ class PorticoScimService(ScimService):
             del body["totalResults"]
         body["Resources"] = [self._publish_raw(base_url, item) for item in page.resources]
         return ScimResponse(HTTPStatus.OK, body)
+
+    def read_bulk(self, body: bytes, content_type: str | None) -> BulkPlan:
+        """scim2-server's (limits, validation), planned by :class:`scim.bulk.PorticoBulkPlan`."""
+        self.ensure_supported(self.config.bulk, "Bulk")
+        self.ensure_bulk_payload_size(len(body))
+        bulk_request = self.read_body(parametrize(BulkRequest, Union[tuple(self.get_models())]),  # noqa: UP007
+                                      body, content_type, Context.BULK_REQUEST)
+        operations = bulk_request.operations or []
+        max_operations = cast(Bulk, self.config.bulk).max_operations
+        if max_operations is not None and len(operations) > max_operations:
+            raise PayloadTooLargeException(detail=f"The number of operations exceeds the maxOperations "
+                                                  f"({max_operations})")
+        return PorticoBulkPlan(cast(list[BulkOperation[Resource[Any]]], operations), bulk_request.fail_on_errors,
+                               referencing=may_reference(body))
 
     def bulk_success(
         self, base_url: str, operation: BulkOperation[Any], outcome: dict[str, Any], resource: Resource[Any] | None

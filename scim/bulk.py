@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from scim2_models import BulkOperation, Resource, ResourceType
-from scim2_server.bulk import BulkPlan, BulkStep
+from scim2_server.bulk import BULK_ID_PREFIX, BulkPlan, BulkStep
 from scim2_server.handler import ScimHandler
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
@@ -20,6 +20,32 @@ from scim2_server.routing import Operation
 from scim2_server.service import BULK_SUCCESS_STATUS
 
 MIN_RUN = 2  # a single creation takes scim2-server's own path
+
+
+def may_reference(body: bytes) -> bool:
+    """Whether a Bulk request body can hold a ``"bulkId:"`` reference: as a JSON string it is in the body
+    literally, unless written with ``\\u`` escapes."""
+    return BULK_ID_PREFIX.encode() in body or b"\\u" in body
+
+
+class PorticoBulkPlan(BulkPlan):
+    """scim2-server's plan, where each operation's references are looked for once (scim2-server walks every
+    field of an operation's resource, for its plan and again for each step), and not at all in a request
+    that cannot hold one (:func:`may_reference`): an import of new users has none."""
+
+    def __init__(self, operations: list[BulkOperation[Resource[Any]]], fail_on_errors: int | None, *,
+                 referencing: bool) -> None:
+        self._referencing = referencing
+        self._found: dict[int, tuple[BulkOperation[Resource[Any]], list[str]]] = {}
+        super().__init__(operations, fail_on_errors)
+
+    def references(self, operation: BulkOperation[Resource[Any]]) -> list[str]:  # type: ignore[override]
+        if not self._referencing:
+            return []
+        found = self._found.get(id(operation))
+        if found is None or found[0] is not operation:  # the entry keeps the operation alive: ids are not reused
+            found = self._found[id(operation)] = (operation, BulkPlan.references(operation))
+        return found[1]
 
 
 class PorticoScimHandler(ScimHandler):

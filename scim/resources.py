@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from idp.db import weak_etag
 from idp.directory.users import EmailEntry
 from idp.models import User
 from scim.schema import ENTERPRISE_SCHEMA, PORTICO_GUEST_SCHEMA
@@ -27,7 +28,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def _meta(resource_type: str, row: Any) -> dict[str, Any]:
     return {"resourceType": resource_type, "created": _iso(row.created_at),
-            "lastModified": _iso(row.modified_at), "version": f'W/"{row.version}"'}
+            "lastModified": _iso(row.modified_at), "version": weak_etag(row.version)}
 
 
 def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from idp.db import scoped
+from idp.db import FIRST_VERSION, scoped, weak_etag
 from idp.directory import groups as group_service
 from idp.directory import users as user_service
 from idp.errors import Conflict, DomainError, Forbidden, NotFound
@@ -285,7 +285,7 @@ class SqlStorage(ScimStorage):
         uniqueness query, one insert per table, in one savepoint); guests and groups go one by one through
         :meth:`create`. After ``max_errors`` failures (Bulk ``failOnErrors``) the rest is not created and not
         in the result. A failure is returned as the exception :meth:`create` would raise; with ``raw_pages``,
-        provisioned members are returned as SCIM JSON dicts.
+        provisioned members are returned as dicts of their ``id`` and ``meta.version`` only.
         """
         kind = self._kind(resource_type)
         results: list[Resource[Any] | Exception] = []
@@ -339,10 +339,12 @@ class SqlStorage(ScimStorage):
                     results.append(exc)
             return results
         ids = [item for item in outcome if isinstance(item, str)]
-        rows = {row.id: row for chunk in range(0, len(ids), 500)
-                for row in self._load(USER, ids[chunk:chunk + 500], wanted=False)}  # new: in no group yet
-        created = iter(self._resources(USER, [rows[i] for i in ids], self._model(resource_type),
-                                       raw=self.raw_pages))
+        if self.raw_pages:  # all a Bulk outcome reads of a created resource (scim/bulk.py): not read back
+            created: Iterator[Any] = iter({"id": i, "meta": {"version": weak_etag(FIRST_VERSION)}} for i in ids)
+        else:
+            rows = {row.id: row for chunk in range(0, len(ids), 500)
+                    for row in self._load(USER, ids[chunk:chunk + 500], wanted=False)}  # new: in no group yet
+            created = iter(self._resources(USER, [rows[i] for i in ids], self._model(resource_type)))
         return [_scim_error(item) if isinstance(item, DomainError) else next(created) for item in outcome]
 
     def update(

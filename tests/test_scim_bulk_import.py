@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -21,6 +22,7 @@ from idp.directory import users
 from idp.models import AuditEvent, Tenant, User
 from scim import app as scim_app
 from scim.app import ScimEndpoint
+from scim.bulk import may_reference
 from scim.schema import BULK_MAX_OPERATIONS, build_provider, resource_type_named
 from scim.storage import SqlStorage
 
@@ -208,3 +210,43 @@ def test_bulk_success_without_publishing_equals_scim2_servers(scim_client: Scim)
         ours = service.bulk_success("http://x/scim/v2", operation, {"bulk_id": "p"}, resource)
         theirs = ScimService.bulk_success(service, "http://x/scim/v2", operation, {"bulk_id": "p"}, resource)
     assert ours == theirs and ours["location"] == f"http://x/scim/v2/Users/{created['id']}"
+
+
+def _team_of(user_bulk_id: str) -> dict[str, Any]:
+    return {"method": "POST", "path": "/Groups", "bulkId": "team",
+            "data": {"schemas": [GROUP_SCHEMA], "displayName": "Team", "members": [{"value": user_bulk_id}]}}
+
+
+def test_a_reference_written_with_json_escapes_is_still_resolved(scim_client: Scim) -> None:
+    """The plan skips looking for references only in bodies that cannot hold one; ``\\u0062ulkId:`` can."""
+    body = json.dumps({"schemas": [BULK_SCHEMA], "Operations": [
+        _team_of("bulkId:ann"), _post("ann", {"userName": "ann@contoso.com"})]})
+    escaped = body.replace('"bulkId:ann"', '"\\u0062ulkId:ann"')
+    assert "bulkId:" not in escaped
+    response = scim_client.post("Bulk", escaped)
+    assert [op["status"] for op in response.json["Operations"]] == ["201", "201"]
+    ann = scim_client.search('userName eq "ann@contoso.com"')[0]
+    team = scim_client.search('displayName eq "Team"', path="Groups")[0]
+    assert [m["value"] for m in team["members"]] == [ann["id"]]
+
+
+def test_an_import_without_references_is_planned_without_walking_the_operations(
+    scim_client: Scim, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    walked: list[Any] = []
+    library_references = BulkPlan.references
+    monkeypatch.setattr(BulkPlan, "references", staticmethod(lambda op: walked.append(op) or library_references(op)))
+    users = [_post(f"u{n}", {"userName": f"user{n}@contoso.com"}) for n in range(3)]
+    response = scim_client.post("Bulk", {"schemas": [BULK_SCHEMA], "Operations": users})
+    assert [op["status"] for op in response.json["Operations"]] == ["201"] * 3
+    assert walked == []
+    response = scim_client.post("Bulk", {"schemas": [BULK_SCHEMA], "Operations": [
+        _post("v", {"userName": "v@contoso.com"}), _team_of("bulkId:v")]})
+    assert [op["status"] for op in response.json["Operations"]] == ["201", "201"]
+    assert len(walked) == 2  # each operation once, for the plan and the run alike
+
+
+def test_may_reference_is_false_only_for_bodies_without_the_prefix_or_escapes() -> None:
+    assert not may_reference(b'{"bulkId": "a", "data": {"userName": "bulkId"}}')
+    assert may_reference(b'{"value": "bulkId:a"}')
+    assert may_reference(b'{"value": "\\u0062ulkId:a"}')

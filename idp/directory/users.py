@@ -10,7 +10,7 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from idp import audit
-from idp.db import fold_case, new_id, scoped, utcnow
+from idp.db import FIRST_VERSION, fold_case, new_id, scoped, utcnow
 from idp.directory.emails import normalize_email, validate_address, validate_invitable_address
 from idp.directory.passwords import hash_password
 from idp.directory.upn import first_free_guest_upn
@@ -402,7 +402,7 @@ def _member_rows(
     user_id = new_id()
     user: dict[str, Any] = {
         "id": user_id, "tenant_id": tenant.id, "user_principal_name": upn, "user_principal_name_normalized":
-        fold_case(upn), "user_type": "Member", "account_enabled": True, "version": 1, "created_at": now,
+        fold_case(upn), "user_type": "Member", "account_enabled": True, "version": FIRST_VERSION, "created_at": now,
         "modified_at": now,
     }
     for key in PROFILE_FIELDS:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from idp.db import Base, fold_case, new_id, utcnow
+from idp.db import FIRST_VERSION, Base, fold_case, new_id, utcnow, weak_etag
 
 
 class Group(Base):
@@ -29,7 +29,7 @@ class Group(Base):
     display_name_normalized: Mapped[str | None] = mapped_column(String(256))
     description: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(256))
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=FIRST_VERSION)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
     modified_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, nullable=False)
 
@@ -45,7 +45,7 @@ class Group(Base):
 
     @property
     def etag(self) -> str:
-        return f'W/"{self.version}"'
+        return weak_etag(self.version)
 
 
 class GroupMember(Base):

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from idp.db import Base, fold_case, new_id, utcnow
+from idp.db import FIRST_VERSION, Base, fold_case, new_id, utcnow, weak_etag
 
 USER_TYPES = ("Member", "Guest")
 CREATION_TYPES = ("Invitation", "SelfServiceSignUp", "LocalAccount", "EmailVerified")
@@ -75,7 +75,7 @@ class User(Base):
     invited_by_id: Mapped[str | None] = mapped_column(
         String(36), ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=FIRST_VERSION)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, nullable=False)
     modified_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, nullable=False)
 
@@ -111,7 +111,7 @@ class User(Base):
 
     @property
     def etag(self) -> str:
-        return f'W/"{self.version}"'
+        return weak_etag(self.version)
 
 
 class UserOtherMail(Base):
