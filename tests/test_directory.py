@@ -110,6 +110,42 @@ def test_roles_and_groups(database: Database, contoso: Tenant) -> None:
         roles.validate_role("Emperor")
 
 
+def _stamps(database: Database, *rows: object) -> list[tuple[object, int]]:
+    with database.sessionmaker() as s:
+        return [(s.get(type(row), row.id).modified_at, s.get(type(row), row.id).version)  # type: ignore[attr-defined]
+                for row in rows]
+
+
+@pytest.mark.parametrize("change", ["add_member", "set_members", "remove_by_set_members", "delete_group"])
+def test_a_membership_change_is_a_change_of_the_group_and_of_its_users(
+    database: Database, contoso: Tenant, change: str,
+) -> None:
+    """What SCIM delta sync (``meta.lastModified gt``) and ETags see, whichever way the membership changes."""
+    with database.transaction() as s:
+        ann, bob, eve = (users.create_member(s, contoso, f"{n}@contoso.com") for n in ("ann", "bob", "eve"))
+        group = groups.create_group(s, contoso, "Partners")
+        if change in ("remove_by_set_members", "delete_group"):
+            groups.set_members(s, contoso, group, [ann.id, bob.id])
+    before = _stamps(database, ann, bob, eve, group)
+    with database.transaction() as s:
+        group = s.get(type(group), group.id)
+        if change == "add_member":
+            groups.add_member(s, contoso, group, s.get(User, ann.id))
+        elif change == "set_members":
+            groups.set_members(s, contoso, group, [ann.id, bob.id])
+        elif change == "remove_by_set_members":
+            groups.set_members(s, contoso, group, [bob.id])
+        else:
+            groups.delete_group(s, contoso, group)
+    changed = {"add_member": [ann], "set_members": [ann, bob], "remove_by_set_members": [ann],
+               "delete_group": [ann, bob]}[change]
+    rows = [ann, bob, eve] + ([] if change == "delete_group" else [group])
+    for row, (then, version), (now, new_version) in zip(rows, before[:len(rows)], _stamps(database, *rows),
+                                                         strict=True):
+        touched = row in changed or row is group
+        assert (now > then, new_version == version + 1) == (touched, touched), (row, then, now, version, new_version)
+
+
 def test_application_secret_is_hashed_and_verifiable(database: Database, contoso: Tenant) -> None:
     with database.transaction() as s:
         created = applications.create_application(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from idp import audit
@@ -54,9 +54,20 @@ def add_member(db: Session, tenant: Tenant, group: Group, user: User, *, actor: 
     if already is not None:
         raise Conflict(f"{user.user_principal_name} is already a member of {group.display_name}", field="member")
     group.members.append(GroupMember(tenant_id=tenant.id, user_id=user.id))
-    db.flush()
+    _touch(db, tenant, group, {user.id})
     audit.record(db, tenant_id=tenant.id, actor=actor, activity="Add member to group", target_type="group",
                  target_id=group.id, details={"userId": user.id})
+
+
+def _touch(db: Session, tenant: Tenant, group: Group, user_ids: set[str]) -> None:
+    """A membership change is a change of the group and of each user whose ``groups`` it changed: new
+    ``modified_at`` and version (what SCIM delta sync, ``meta.lastModified gt``, and ETags see). The users in
+    one UPDATE, and the copies this session holds follow it."""
+    now = utcnow()
+    db.execute(update(User).where(User.tenant_id == tenant.id, User.id.in_(user_ids))
+               .values(modified_at=now, version=User.version + 1))
+    group.modified_at = now
+    db.flush()
 
 
 def add_owner(db: Session, tenant: Tenant, group: Group, user: User) -> None:
@@ -124,11 +135,7 @@ def set_members(
         db.add(GroupMember(tenant_id=tenant.id, group_id=group.id, user_id=user_id))
     changed = added | removed
     if changed:
-        now = utcnow()
-        for user in db.scalars(scoped(User, tenant.id).where(User.id.in_(changed))):
-            user.modified_at = now
-        group.modified_at = now
-        db.flush()
+        _touch(db, tenant, group, changed)
         audit.record(db, tenant_id=tenant.id, actor=actor, activity="Update group members", target_type="group",
                      target_id=group.id, details={"added": sorted(added), "removed": sorted(removed)})
     return added, removed
@@ -137,10 +144,9 @@ def set_members(
 def delete_group(db: Session, tenant: Tenant, group: Group, *, actor: str = "system") -> None:
     if group.tenant_id != tenant.id:
         raise NotFound(f"no group {group.id!r} in tenant {tenant.slug!r}", field="group")
-    now = utcnow()
     members = select(GroupMember.user_id).where(GroupMember.tenant_id == tenant.id, GroupMember.group_id == group.id)
-    for user in db.scalars(scoped(User, tenant.id).where(User.id.in_(members))):
-        user.modified_at = now  # their groups changed
+    db.execute(update(User).where(User.tenant_id == tenant.id, User.id.in_(members))  # their groups changed
+               .values(modified_at=utcnow(), version=User.version + 1))
     audit.record(db, tenant_id=tenant.id, actor=actor, activity="Delete group", target_type="group",
                  target_id=group.id, details={"displayName": group.display_name})
     db.delete(group)
