@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from idp import audit
+from idp.bulk_insert import insert_rows
 from idp.db import fold_case, new_id, scoped, utcnow
 from idp.directory.emails import normalize_email, validate_address, validate_invitable_address
 from idp.directory.passwords import hash_password
@@ -377,10 +378,9 @@ def provision_members(
         taken.add(fold_case(upn) or "")
         results.append(user_id)
     if users:
-        db.execute(insert(User.__table__), users)
-        if mails:
-            db.execute(insert(UserOtherMail.__table__), mails)
-        db.execute(insert(UserIdentity.__table__), identities)
+        insert_rows(db, User.__table__, users)
+        insert_rows(db, UserOtherMail.__table__, mails)
+        insert_rows(db, UserIdentity.__table__, identities)
         audit.record_many(db, tenant_id=tenant.id, actor=actor, activity="Add user", target_type="user", targets=[
             (row["id"], {"userPrincipalName": row["user_principal_name"], "via": "provisioning"}) for row in users
         ])
