@@ -74,35 +74,42 @@ def copies(dialect: Dialect) -> bool:
 def insert_rows(db: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (column name -> value, the same columns in every row) into ``table`` in the session's
     transaction, as ``db.execute(insert(table), rows)`` would. A constraint violation raises SQLAlchemy's
-    ``IntegrityError``."""
+    ``IntegrityError``.
+
+    The rows are completed in place with the defaults of the columns they leave out, so afterwards they hold
+    what was stored (but for server defaults, which they leave out): an import can answer from them without
+    reading its rows back."""
     if not rows:
         return
     connection = db.connection()
     dialect = connection.dialect
     keys = rows[0].keys()
-    given = frozenset(keys)
-    if copies(dialect) and all(row.keys() == keys for row in rows):
-        try:
-            statement, columns = copy_plan(dialect, table, given)
-        except _NotCopyable:
-            pass
-        else:
-            _copy(connection, dialect, statement, columns, rows)
-            return
-    connection.execute(insert(table), rows)
+    try:
+        if not all(row.keys() == keys for row in rows):
+            raise _NotCopyable("rows with different columns")
+        statement, columns = copy_plan(dialect, table, frozenset(keys))
+    except _NotCopyable:
+        connection.execute(insert(table), rows)
+        return
+    filled = [(name, missing) for name, missing, _ in columns if missing is not None]
+    for row in rows:
+        for name, missing in filled:
+            row[name] = missing()
+    if copies(dialect):
+        _copy(connection, dialect, statement, columns, rows)
+    else:
+        connection.execute(insert(table), rows)
 
 
 def _copy(connection: Any, dialect: Dialect, statement: str, columns: tuple[Any, ...],
           rows: list[dict[str, Any]]) -> None:
+    processors = [(name, processor) for name, _, processor in columns]
     cursor = connection.connection.driver_connection.cursor()
     try:
         with cursor.copy(statement) as copy:
             for row in rows:
-                values = []
-                for name, missing, processor in columns:
-                    value = row[name] if missing is None else missing()
-                    values.append(processor(value) if processor is not None else value)
-                copy.write_row(values)
+                copy.write_row([processor(row[name]) if processor is not None else row[name]
+                                for name, processor in processors])
     except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy reports it for an INSERT (IntegrityError, ...)
         raise DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error) from exc
     finally:

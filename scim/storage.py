@@ -218,6 +218,9 @@ class SqlStorage(ScimStorage):
         else:
             data = [group_to_scim(row, unpack(_WITH_MEMBERS, row)["members"] if hasattr(row, "related") else None)
                     for row in rows]
+        return self._output(data, model, raw=raw)
+
+    def _output(self, data: list[dict[str, Any]], model: type[Resource[Any]], *, raw: bool) -> list[Resource[Any]]:
         if raw:
             return RawPage(data)
         with self.provider:
@@ -338,11 +341,10 @@ class SqlStorage(ScimStorage):
                 except Exception as exc:
                     results.append(exc)
             return results
-        ids = [item for item in outcome if isinstance(item, str)]
-        rows = {row.id: row for chunk in range(0, len(ids), 500)
-                for row in self._load(USER, ids[chunk:chunk + 500], wanted=False)}  # new: in no group yet
-        created = iter(self._resources(USER, [rows[i] for i in ids], self._model(resource_type),
-                                       raw=self.raw_pages))
+        # The new members as stored (insert_rows completed their rows): no read back. New: in no group yet.
+        members_out = [user_to_scim(item.user, UserRelations(item.other_mails, item.identities), on_request=not
+                                    self.raw_pages) for item in outcome if not isinstance(item, DomainError)]
+        created = iter(self._output(members_out, self._model(resource_type), raw=self.raw_pages))
         return [_scim_error(item) if isinstance(item, DomainError) else next(created) for item in outcome]
 
     def update(

@@ -89,6 +89,10 @@ def test_insert_rows_stores_what_an_insert_stores(database: Database, contoso: T
     given = set(copied_row) - {"profile_attributes", "details"}  # the JSON values are compared as stored
     _compare(table, copied, inserted, given)
     assert copied["id"] != inserted["id"]
+    # The row was completed in place with what was stored (an import answers from it).
+    assert set(copied_row) == {c.name for c in table.columns}
+    assert {k: v for k, v in copied_row.items() if not isinstance(table.c[k].type, JSON)} == {
+        k: v for k, v in copied.items() if not isinstance(table.c[k].type, JSON)}
 
 
 def test_import_tables_are_copied_on_postgresql() -> None:
