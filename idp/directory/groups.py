@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from idp import audit
@@ -125,8 +125,10 @@ def set_members(
     changed = added | removed
     if changed:
         now = utcnow()
-        for user in db.scalars(scoped(User, tenant.id).where(User.id.in_(changed))):
-            user.modified_at = now
+        # One statement for all of them (an ORM flush updates each row on its own, to check its version):
+        # each user gets a new version (ETag) and lastModified, as an ORM change would give it.
+        db.execute(update(User).where(User.tenant_id == tenant.id, User.id.in_(changed))
+                   .values(modified_at=now, version=User.version + 1))
         group.modified_at = now
         db.flush()
         audit.record(db, tenant_id=tenant.id, actor=actor, activity="Update group members", target_type="group",
