@@ -292,7 +292,7 @@ class SqlStorage(ScimStorage):
         """
         kind = self._kind(resource_type)
         results: list[Resource[Any] | Exception] = []
-        members: list[tuple[Resource[Any], dict[str, Any]]] = []
+        members: list[tuple[Resource[Any], dict[str, Any], list[user_service.EmailEntry]]] = []
 
         def room() -> int | None:
             return None if max_errors is None else max_errors - sum(isinstance(r, Exception) for r in results)
@@ -303,10 +303,11 @@ class SqlStorage(ScimStorage):
             members.clear()
 
         for resource in resources:
-            data = self._dump(resource)
-            if kind == USER and user_changes(data)[0].get("user_type") != "Guest":
-                members.append((resource, data))
-                continue
+            if kind == USER:
+                changes, emails = user_changes(self._dump(resource))
+                if changes.get("user_type") != "Guest":
+                    members.append((resource, changes, emails))
+                    continue
             provision_pending()
             if room() == 0:
                 break
@@ -319,20 +320,18 @@ class SqlStorage(ScimStorage):
         return results
 
     def _create_members(
-        self, resource_type: ResourceType, members: list[tuple[Resource[Any], dict[str, Any]]],
-        max_errors: int | None,
+        self, resource_type: ResourceType,
+        members: list[tuple[Resource[Any], dict[str, Any], list[user_service.EmailEntry]]], max_errors: int | None,
     ) -> list[Resource[Any] | Exception]:
-        requests = []
-        for _, data in members:
-            changes, emails = user_changes(data)
-            requests.append(user_service.MemberRequest(changes.pop("user_principal_name") or "", changes, emails))
+        requests = [user_service.MemberRequest(changes.pop("user_principal_name") or "", changes, emails)
+                    for _, changes, emails in members]
         try:
             with self.db.begin_nested():
                 outcome = user_service.provision_members(self.db, self.tenant, requests, actor=self.actor,
                                                          max_errors=max_errors)
         except IntegrityError:  # a unique value the batch does not check (or a concurrent write): one by one
             results: list[Resource[Any] | Exception] = []
-            for resource, _ in members:
+            for resource, _, _ in members:
                 if max_errors is not None and sum(isinstance(r, Exception) for r in results) >= max_errors:
                     break
                 try:
