@@ -30,10 +30,11 @@ class _NotCopyable(Exception):
 
 def _missing_value(column: Column[Any]) -> Missing | None:
     """How INSERT fills ``column`` when a row leaves it out: its Python-side default, else NULL (None); or
-    None when the database fills it (a server default), so COPY leaves the column out too."""
+    None when the database fills it (a server default, an autoincrement key), so COPY leaves it out too."""
     default = column.default
     if default is None:
-        if column.server_default is not None:
+        if (column.server_default is not None or column.identity is not None or column.computed is not None
+                or column is column.table.autoincrement_column):  # the database fills it (SERIAL, IDENTITY, ...)
             return None
         return lambda: None
     if getattr(default, "is_scalar", False):

@@ -165,3 +165,17 @@ def test_a_taken_unique_value_is_an_integrity_error(database: Database, contoso:
         with pytest.raises(IntegrityError), db.begin_nested():
             insert_rows(db, User.__table__, [{**row, "id": new_id()}])
         assert db.scalar(select(func.count()).select_from(User).where(User.tenant_id == contoso.id)) == 1
+
+
+def test_an_autoincrement_key_is_left_to_the_database(database: Database) -> None:
+    table = Table("bulk_insert_serial", MetaData(), Column("n", Integer, primary_key=True),
+                  Column("name", String(8), nullable=False))
+    table.create(database.engine)
+    try:
+        with database.transaction() as db:
+            insert_rows(db, table, [{"name": "a"}, {"name": "b"}])
+            db.execute(insert(table), [{"name": "c"}])
+            stored = db.execute(select(table.c.name, table.c.n).order_by(table.c.n)).all()
+    finally:
+        table.drop(database.engine)
+    assert [tuple(row) for row in stored] == [("a", 1), ("b", 2), ("c", 3)]
