@@ -37,9 +37,10 @@ it: the four tables (users, emails, identities, audit events) are loaded with CO
 inserted rows instead of read back, migration 0018 dropped four indexes no query needs, a group's member change
 touches its users in one UPDATE, and SQLite connections cache 64 MiB of pages (inserts at 50,000 users 155 ->
 95 ms per 1,000). Through the storage alone at 100,000: SQLite 1,184 users/s (CPU-bound 1,463/s), PostgreSQL
-657 users/s (CPU-bound 2,420/s) with its server at 782 ms CPU per 1,000 users: when rows come that fast the
-inserting backend itself merges the GIN trigram indexes' pending lists (through /Bulk autovacuum does it, and
-the figure, which counts the bench's own server processes only, leaves that out). Run-to-run noise on this
+657 users/s (CPU-bound 2,420/s) with its server at 782 ms CPU per 1,000 users, the bottleneck there. Not yet
+verified: most likely the inserting backend merging the GIN trigram indexes' pending lists when rows come that
+fast (through /Bulk autovacuum would do it, which the figure, counting the bench's own server processes only,
+leaves out). Run-to-run noise on this
 machine is +-20%.
 
 What is left: a /Bulk import spends about half its CPU in scim2-models validating the request (the same
