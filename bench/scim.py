@@ -27,14 +27,31 @@ Alone on a quieter machine (load ~2.3) the after code gave SQLite: import 591/s 
 4.43 ms, paging 5,903 users/s; PostgreSQL: import 471/s (933/s), eq p50 7.28 ms (CPU 5.72 ms), paging 4,768
 users/s (CPU-bound 6,905/s). Run-to-run noise on this machine is +-20%.
 
+Import, database side (2 shared cores, 100,000 users and 1,000 groups through /Bulk, before and after in the
+same window): PostgreSQL 612 -> 937 users/s (CPU-bound 919 -> 1,151/s; the server's own CPU 142 ms per 1,000
+users after), groups 46 -> 56/s; SQLite 699 -> 777 users/s (CPU-bound 728 -> 844/s), groups 83 -> 100/s. The
+storage alone (``SqlStorage.create_many``, 5,000 users after 5,000, PostgreSQL): 730-1,260 -> 1,800-1,900
+users/s; per 1,000 users the client's CPU 484-578 -> 343-379 ms and the server's 324-430 -> 176 ms. What did
+it: the four tables (users, emails, identities, audit events) are loaded with COPY on PostgreSQL
+(``idp.bulk_insert``: 551 -> 235 ms of inserts per 1,000 users), the created members are answered from the
+inserted rows instead of read back, migration 0018 dropped four indexes no query needs, a group's member change
+touches its users in one UPDATE, and SQLite connections cache 64 MiB of pages (inserts at 50,000 users 155 ->
+95 ms per 1,000). Through the storage alone at 100,000: SQLite 1,184 users/s (CPU-bound 1,463/s), PostgreSQL
+657 users/s (CPU-bound 2,420/s) with its server at 782 ms CPU per 1,000 users, the bottleneck there. Not yet
+verified: most likely the inserting backend merging the GIN trigram indexes' pending lists when rows come that
+fast (through /Bulk autovacuum would do it, which the figure, counting the bench's own server processes only,
+leaves out). Run-to-run noise on this
+machine is +-20%.
+
 What is left: a /Bulk import spends about half its CPU in scim2-models validating the request (the same
-validation a single POST gets), and on PostgreSQL ~0.4 s per 1,000 users in the database (three executemany
-INSERTs and the audit rows into tables with 15 indexes, three of them GIN trigram; psycopg's COPY took 160 ms
-instead of 380 ms, 16 instead of 93 ms CPU, for the three tables in a quick test, not used: it bypasses
-SQLAlchemy's column defaults). An ``eq`` lookup is mostly fixed per-request cost (Werkzeug, token check,
-scim2-server's parse) plus, on PostgreSQL, four round trips: BEGIN, the token's revocation, the page, ROLLBACK.
-A page costs ~0.15 ms per user (mapping to SCIM JSON, serialising it). SQLite has no trigram index, so ``co``
-scans the tenant's users there (PostgreSQL: pg_trgm).
+validation a single POST gets). The storage's share per 1,000 users (SQLite, CPU): ~90 ms building the rows
+(35 us per address in email_validator), ~40 ms dumping the validated resources to dicts, ~40 ms the SCIM JSON
+answers (/Bulk reads only their id and version), ~90 ms SQLite's inserts; on PostgreSQL the server's ~140 ms
+are mostly index upkeep (three GIN trigram indexes on users, one on emails) and the foreign-key checks of 4,000
+rows. Groups go one by one (about 10 statements each). An ``eq`` lookup is mostly fixed per-request cost
+(Werkzeug, token check, scim2-server's parse) plus, on PostgreSQL, four round trips: BEGIN, the token's
+revocation, the page, ROLLBACK. A page costs ~0.15 ms per user (mapping to SCIM JSON, serialising it). SQLite
+has no trigram index, so ``co`` scans the tenant's users there (PostgreSQL: pg_trgm).
 """
 
 from __future__ import annotations
@@ -50,6 +67,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from sqlalchemy import text
 
 from idp import create_app, migrate
 from idp.config import Settings
@@ -82,12 +101,39 @@ def _group(g: int, ids: list[str]) -> dict[str, Any]:
             "members": members}
 
 
-def load_bulk(client: Any, headers: dict[str, str], users: int, groups: int) -> tuple[float, float, float, list[str]]:
+def server_cpu(database: Database) -> float | None:
+    """CPU seconds used so far by the PostgreSQL server processes serving this database, when the server runs
+    on this machine (its processes' /proc entries are readable); None otherwise. It shares the cores."""
+    if database.engine.dialect.name != "postgresql":
+        return None
+    with database.engine.connect() as connection:
+        pids = connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+        total = 0.0
+        for (pid,) in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return total
+
+
+SERVER_CPU: list[float] = []  # the server's CPU seconds while the users were loaded (PostgreSQL, local)
+
+
+def _server_cpu_since(database: Database, before: float | None) -> None:
+    after = server_cpu(database)
+    SERVER_CPU[:] = [after - before] if before is not None and after is not None else []
+
+
+def load_bulk(client: Any, headers: dict[str, str], users: int, groups: int,
+              database: Database) -> tuple[float, float, float, list[str]]:
     """Create the users and groups with ``POST /Bulk`` requests of BULK_MAX_OPERATIONS operations (what a
     migration tool sends); returns the user rate (wall, CPU), the group rate and the user ids."""
     ids: list[str] = []
     rates = []
     for kind, total, body in (("Users", users, _user), ("Groups", groups, lambda g: _group(g, ids))):
+        server = server_cpu(database) if kind == "Users" else None
         started, cpu = time.perf_counter(), time.process_time()
         for first in range(0, total, BULK_MAX_OPERATIONS):
             operations = [{"method": "POST", "path": f"/{kind}", "bulkId": str(n), "data": body(n)}
@@ -99,32 +145,36 @@ def load_bulk(client: Any, headers: dict[str, str], users: int, groups: int) -> 
             assert all(op["status"] == "201" for op in results), results[:3]
             if kind == "Users":
                 ids.extend(op["location"].rsplit("/", 1)[1] for op in results)
+        if kind == "Users":
+            _server_cpu_since(database, server)
         rates.append((total / (time.perf_counter() - started), total / (time.process_time() - cpu)))
     return rates[0][0], rates[0][1], rates[1][0], ids
 
 
 def load_storage(database: Database, tenant_id: str, users: int, groups: int) -> tuple[float, float, float, list[str]]:
-    """The same through the storage (``SqlStorage.create_many``, what /Bulk calls), without HTTP and
-    scim2-server's request validation."""
+    """The same through the storage (``SqlStorage.create_many``, what /Bulk calls, with the raw JSON answers
+    /Bulk asks for), without HTTP and scim2-server's request validation."""
     from idp.models import Tenant
 
     provider = build_provider()
     user_type, group_type = resource_type_named(provider, "User"), resource_type_named(provider, "Group")
     user_model, group_model = provider.model_for(user_type), provider.model_for(group_type)
     ids: list[str] = []
+    server = server_cpu(database)
     started, cpu = time.perf_counter(), time.process_time()
     for first in range(0, users, BULK_MAX_OPERATIONS):
         with database.transaction() as session:
-            storage = SqlStorage(session, session.get(Tenant, tenant_id), provider, actor="bench")
+            storage = SqlStorage(session, session.get(Tenant, tenant_id), provider, actor="bench", raw_pages=True)
             batch = [user_model.model_validate(_user(n)) for n in range(first, min(first + BULK_MAX_OPERATIONS,
                                                                                      users))]
             created = storage.create_many(user_type, batch)
             assert not any(isinstance(c, Exception) for c in created), created
-            ids.extend(str(c.id) for c in created)
+            ids.extend(str(c["id"]) for c in created)
     user_rate, user_cpu_rate = users / (time.perf_counter() - started), users / (time.process_time() - cpu)
+    _server_cpu_since(database, server)
     started = time.perf_counter()
     with database.transaction() as session:
-        storage = SqlStorage(session, session.get(Tenant, tenant_id), provider, actor="bench")
+        storage = SqlStorage(session, session.get(Tenant, tenant_id), provider, actor="bench", raw_pages=True)
         created = storage.create_many(group_type, [group_model.model_validate(_group(g, ids)) for g in range(groups)])
         assert not any(isinstance(c, Exception) for c in created), created
     group_rate = groups / (time.perf_counter() - started) if groups else 0.0
@@ -181,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"loading {args.users:,} users and {args.groups:,} groups into {engine.dialect.name} through "
           f"{'/Bulk' if args.via == 'bulk' else 'the storage'} ...", flush=True)
     if args.via == "bulk":
-        user_rate, user_cpu_rate, group_rate, ids = load_bulk(client, headers, args.users, args.groups)
+        user_rate, user_cpu_rate, group_rate, ids = load_bulk(client, headers, args.users, args.groups, database)
     else:
         user_rate, user_cpu_rate, group_rate, ids = load_storage(database, tenant_id, args.users, args.groups)
 
@@ -233,7 +283,9 @@ def main(argv: list[str] | None = None) -> None:
         ("users loaded", f"{args.users:,}", ""),
         ("groups loaded (10 members each)", f"{args.groups:,}", f"{group_rate:,.0f} groups/s"),
         (f"import rate ({'/Bulk' if args.via == 'bulk' else 'storage create_many'})", f"{user_rate:,.0f} users/s",
-         f"target >= 1,000 (CPU-bound rate {user_cpu_rate:,.0f} users/s)"),
+         f"target >= 1,000 (CPU-bound rate {user_cpu_rate:,.0f} users/s"
+         + (f"; PostgreSQL server CPU {SERVER_CPU[0] * 1000 / args.users * 1000:,.0f} ms per 1,000 users)"
+            if SERVER_CPU else ")")),
         ("userName eq lookup p50", f"{_percentile(eq, 0.5):.2f} ms", f"target <= 5 ms (CPU {eq_cpu:.2f} ms)"),
         ("userName eq lookup p99", f"{_percentile(eq, 0.99):.2f} ms", ""),
         ("userName co filter, count=100 (p50)", f"{statistics.median(co):.1f} ms", f"(CPU {co_cpu:.1f} ms)"),

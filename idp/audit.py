@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from idp.bulk_insert import insert_rows
 from idp.models import AuditEvent
 
 
@@ -45,7 +45,7 @@ def record_many(
 ) -> None:
     """One successful ``activity`` event per ``(target_id, details)``, inserted at once (batch imports)."""
     if targets:
-        db.execute(insert(AuditEvent.__table__), [
+        insert_rows(db, AuditEvent.__table__, [
             {"tenant_id": tenant_id, "actor": actor, "activity": activity, "target_type": target_type,
              "target_id": target_id, "result": "success", "details": details}
             for target_id, details in targets

@@ -99,6 +99,7 @@ def across_tenants(model: type[ModelT]) -> Select[tuple[ModelT]]:
 
 
 SQLITE_SYNCHRONOUS = ("NORMAL", "FULL")
+SQLITE_CACHE_KIB = 65536
 
 
 def _sqlite_pragmas(synchronous: str, dbapi_connection: Any, _record: Any) -> None:
@@ -113,6 +114,10 @@ def _sqlite_pragmas(synchronous: str, dbapi_connection: Any, _record: Any) -> No
     # rate (2.3 ms here: < 450 commits/s). Never corrupts; an OS crash or power loss (not a Portico crash)
     # can lose the last commits. FULL fsyncs every commit (PORTICO_SQLITE_SYNCHRONOUS=full).
     cursor.execute(f"PRAGMA synchronous={synchronous}")
+    # Page cache per connection, filled only as pages are read (SQLite's default is 2 MiB). An import inserts
+    # into a dozen indexes at random places (UUID keys); with 50,000 users the default cache missed on most of
+    # them: 64 MiB cut the inserts' time per 1,000 users from 155 to 95 ms (bench/scim.py).
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from idp.db import FIRST_VERSION, scoped, weak_etag
+from idp.db import scoped, weak_etag
 from idp.directory import groups as group_service
 from idp.directory import users as user_service
 from idp.errors import Conflict, DomainError, Forbidden, NotFound
@@ -218,6 +218,9 @@ class SqlStorage(ScimStorage):
         else:
             data = [group_to_scim(row, unpack(_WITH_MEMBERS, row)["members"] if hasattr(row, "related") else None)
                     for row in rows]
+        return self._output(data, model, raw=raw)
+
+    def _output(self, data: list[dict[str, Any]], model: type[Resource[Any]], *, raw: bool) -> list[Resource[Any]]:
         if raw:
             return RawPage(data)
         with self.provider:
@@ -289,7 +292,7 @@ class SqlStorage(ScimStorage):
         """
         kind = self._kind(resource_type)
         results: list[Resource[Any] | Exception] = []
-        members: list[tuple[Resource[Any], dict[str, Any]]] = []
+        members: list[tuple[Resource[Any], dict[str, Any], list[user_service.EmailEntry]]] = []
 
         def room() -> int | None:
             return None if max_errors is None else max_errors - sum(isinstance(r, Exception) for r in results)
@@ -300,10 +303,11 @@ class SqlStorage(ScimStorage):
             members.clear()
 
         for resource in resources:
-            data = self._dump(resource)
-            if kind == USER and user_changes(data)[0].get("user_type") != "Guest":
-                members.append((resource, data))
-                continue
+            if kind == USER:
+                changes, emails = user_changes(self._dump(resource))
+                if changes.get("user_type") != "Guest":
+                    members.append((resource, changes, emails))
+                    continue
             provision_pending()
             if room() == 0:
                 break
@@ -316,20 +320,18 @@ class SqlStorage(ScimStorage):
         return results
 
     def _create_members(
-        self, resource_type: ResourceType, members: list[tuple[Resource[Any], dict[str, Any]]],
-        max_errors: int | None,
+        self, resource_type: ResourceType,
+        members: list[tuple[Resource[Any], dict[str, Any], list[user_service.EmailEntry]]], max_errors: int | None,
     ) -> list[Resource[Any] | Exception]:
-        requests = []
-        for _, data in members:
-            changes, emails = user_changes(data)
-            requests.append(user_service.MemberRequest(changes.pop("user_principal_name") or "", changes, emails))
+        requests = [user_service.MemberRequest(changes.pop("user_principal_name") or "", changes, emails)
+                    for _, changes, emails in members]
         try:
             with self.db.begin_nested():
                 outcome = user_service.provision_members(self.db, self.tenant, requests, actor=self.actor,
                                                          max_errors=max_errors)
         except IntegrityError:  # a unique value the batch does not check (or a concurrent write): one by one
             results: list[Resource[Any] | Exception] = []
-            for resource, _ in members:
+            for resource, _, _ in members:
                 if max_errors is not None and sum(isinstance(r, Exception) for r in results) >= max_errors:
                     break
                 try:
@@ -338,13 +340,14 @@ class SqlStorage(ScimStorage):
                 except Exception as exc:
                     results.append(exc)
             return results
-        ids = [item for item in outcome if isinstance(item, str)]
-        if self.raw_pages:  # all a Bulk outcome reads of a created resource (scim/bulk.py): not read back
-            created: Iterator[Any] = iter({"id": i, "meta": {"version": weak_etag(FIRST_VERSION)}} for i in ids)
+        # The new members as stored (insert_rows completed their rows): no read back. New: in no group yet.
+        members = [item for item in outcome if not isinstance(item, DomainError)]
+        if self.raw_pages:  # all a Bulk outcome reads of a created resource (scim/bulk.py)
+            created: Iterator[Any] = iter({"id": item.id, "meta": {"version": weak_etag(item.user.version)}}
+                                          for item in members)
         else:
-            rows = {row.id: row for chunk in range(0, len(ids), 500)
-                    for row in self._load(USER, ids[chunk:chunk + 500], wanted=False)}  # new: in no group yet
-            created = iter(self._resources(USER, [rows[i] for i in ids], self._model(resource_type)))
+            created = iter(self._output([user_to_scim(item.user, UserRelations(item.other_mails, item.identities))
+                                         for item in members], self._model(resource_type), raw=False))
         return [_scim_error(item) if isinstance(item, DomainError) else next(created) for item in outcome]
 
     def update(

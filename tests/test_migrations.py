@@ -90,3 +90,38 @@ def test_0015_hides_the_guests_invited_before_it(empty_database_url: str) -> Non
         assert shown == {"guest": False, "member": None, "local": None}
     finally:
         engine.dispose()
+
+
+IMPORT_TABLES = ("users", "user_other_mails", "user_identities", "audit_events", "groups", "group_members")
+
+
+def test_no_index_of_the_import_tables_repeats_another() -> None:
+    """Every index costs each inserted row: on the tables a bulk import fills, none may be the leading columns
+    of another index or key (that one serves the same lookups)."""
+    from sqlalchemy import PrimaryKeyConstraint, UniqueConstraint
+
+    for name in IMPORT_TABLES:
+        table = Base.metadata.tables[name]
+        keys = [(ix.name, tuple(c.name for c in ix.columns), ix.unique) for ix in table.indexes]
+        keys += [(c.name, tuple(col.name for col in c.columns), True) for c in table.constraints
+                 if isinstance(c, UniqueConstraint | PrimaryKeyConstraint)]
+        for index in table.indexes:
+            columns = tuple(c.name for c in index.columns)
+            covering = [other for other, cols, unique in keys if other != index.name
+                        and cols[:len(columns)] == columns and (len(cols) > len(columns) or unique)]
+            assert not covering, f"{index.name} repeats {covering}"
+
+
+def test_0018_drops_the_repeated_indexes(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
+    try:
+        dropped = {"users": {"ix_users_tenant_id", "ix_users_tenant_display_name"},
+                   "groups": {"ix_groups_tenant_id"}, "user_other_mails": {"ix_user_other_mails_user_id"}}
+        migrate.upgrade(engine, "0016")
+        for table, names in dropped.items():
+            assert names <= {ix["name"] for ix in inspect(engine).get_indexes(table)}
+        migrate.upgrade(engine)
+        for table, names in dropped.items():
+            assert not names & {ix["name"] for ix in inspect(engine).get_indexes(table)}
+    finally:
+        engine.dispose()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from scim2_models import BulkOperation, UniquenessException
+from scim2_models import BulkOperation, SearchRequest, UniquenessException
 from scim2_server.bulk import BulkPlan
 from scim2_server.handler import ScimHandler
 from scim2_server.service import ScimService
@@ -173,6 +173,38 @@ def test_a_unique_value_only_the_insert_finds_taken_falls_back_to_one_by_one(
     with database.sessionmaker() as s:
         assert sorted(s.scalars(select(User.user_principal_name).where(User.tenant_id == contoso.id))) == [
             "first", "other", "third"]
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_created_members_are_answered_as_stored(database: Database, contoso: Tenant, raw: bool) -> None:
+    """create_many answers from the rows it inserted (no read back): exactly what reading them gives (with
+    ``raw_pages``, for a Bulk outcome: the id and version only)."""
+    provider = build_provider()
+    user_type = resource_type_named(provider, "User")
+    model = provider.model_for(user_type)
+    data = [{"schemas": [USER_SCHEMA, ENTERPRISE], "userName": "Ann@contoso.com", "displayName": "Ann",
+             "externalId": "e1", "title": "T", "nickName": "N", "name": {"givenName": "A", "middleName": "M"},
+             "emails": [{"value": "b@x.example", "type": "home", "display": "B"},
+                        {"value": "ann@contoso.com", "type": "work", "primary": True}],
+             "phoneNumbers": [{"value": "+1 555", "type": "work"}],
+             ENTERPRISE: {"employeeNumber": "7", "department": "S"}},
+            {"schemas": [USER_SCHEMA], "userName": "bare"},
+            {"schemas": [USER_SCHEMA], "userName": "off", "active": False}]  # the one-by-one path
+    with database.transaction() as s:
+        storage = SqlStorage(s, s.merge(contoso), provider, actor="test", raw_pages=raw)
+        created = storage.create_many(user_type, [model.model_validate(item) for item in data])
+    with database.transaction() as s:
+        storage = SqlStorage(s, s.merge(contoso), provider, actor="test", raw_pages=raw)
+        if raw:  # what a Bulk outcome reads: the id and version a read gives
+            read = storage.search([user_type], SearchRequest(count=10)).resources
+            assert isinstance(created, list) and all(isinstance(c, dict) for c in created)
+            assert sorted((c["id"], c["meta"]["version"]) for c in created) == sorted(
+                (u["id"], u["meta"]["version"]) for u in read)
+        else:
+            with provider:
+                assert [c.model_dump() for c in created] == [
+                    storage.get(user_type, c.id).model_dump() for c in created]
+    assert len(created) == 3
 
 
 @pytest.mark.parametrize("outcomes", [

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from idp import audit
+from idp.bulk_insert import insert_rows
 from idp.db import FIRST_VERSION, fold_case, new_id, scoped, utcnow
 from idp.directory.emails import normalize_email, validate_address, validate_invitable_address
 from idp.directory.passwords import hash_password
@@ -323,14 +325,29 @@ class MemberRequest:
     emails: list[EmailEntry]
 
 
+@dataclass(frozen=True)
+class NewMember:
+    """A member :func:`provision_members` created, as stored: the user, its emails (in order) and its
+    identities, as ORM objects or as the inserted rows (the same attribute names either way)."""
+
+    user: Any
+    other_mails: list[Any]
+    identities: list[Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.user.id)
+
+
 def provision_members(
     db: Session, tenant: Tenant, requests: Iterable[MemberRequest], *, actor: str = "system",
     max_errors: int | None = None,
-) -> list[str | DomainError]:
+) -> list[NewMember | DomainError]:
     """Many members, each as :func:`provision_member` would create it (same rules, rows and audit event), with
-    one uniqueness query and one multi-row insert per table: an import (a Bulk request of a migration tool).
+    one uniqueness query and one multi-row insert per table (:func:`idp.bulk_insert.insert_rows`): an import
+    (a Bulk request of a migration tool).
 
-    Returns one entry per request, in order: the new user's id, or the domain error refusing it (a userName
+    Returns one entry per request, in order: the new member, or the domain error refusing it (a userName
     taken earlier in the same batch is a :class:`Conflict` too). After ``max_errors`` errors the remaining
     requests are left out, and not created. A concurrent insert of the same userName surfaces as an
     ``IntegrityError``; the caller then retries one by one.
@@ -349,7 +366,7 @@ def provision_members(
             scoped(User, tenant.id).where(User.user_principal_name_normalized.in_(candidates[chunk:chunk + _IN_CHUNK]))
             .with_only_columns(User.user_principal_name_normalized)
         ))
-    results: list[str | DomainError] = []
+    results: list[NewMember | DomainError | _Rows] = []
     users: list[dict[str, Any]] = []
     mails: list[dict[str, Any]] = []
     identities: list[dict[str, Any]] = []
@@ -364,36 +381,38 @@ def provision_members(
                 raise Conflict(f"userName {upn!r} is already taken in {tenant.slug!r}", field="userName")
             rows = _member_rows(tenant, upn, request.changes, request.emails, utcnow())
             if rows is None:  # not a plain enabled member: the one-by-one path (same rules, ORM side effects)
-                user_id = _new_member(db, tenant, upn, request.changes, request.emails, actor=actor).id
+                user = _new_member(db, tenant, upn, request.changes, request.emails, actor=actor)
+                created: NewMember | _Rows = NewMember(user, user.other_mails, user.identities)
             else:
                 users.append(rows[0])
                 mails.extend(rows[1])
                 identities.append(rows[2])
-                user_id = rows[0]["id"]
+                created = rows  # a NewMember once inserted (the rows are completed then)
         except DomainError as exc:
             results.append(exc)
             errors += 1
             continue
         taken.add(fold_case(upn) or "")
-        results.append(user_id)
+        results.append(created)
     if users:
-        db.execute(insert(User.__table__), users)
-        if mails:
-            db.execute(insert(UserOtherMail.__table__), mails)
-        db.execute(insert(UserIdentity.__table__), identities)
+        insert_rows(db, User.__table__, users)
+        insert_rows(db, UserOtherMail.__table__, mails)
+        insert_rows(db, UserIdentity.__table__, identities)
         audit.record_many(db, tenant_id=tenant.id, actor=actor, activity="Add user", target_type="user", targets=[
             (row["id"], {"userPrincipalName": row["user_principal_name"], "via": "provisioning"}) for row in users
         ])
     db.flush()
-    return results
+    return [NewMember(SimpleNamespace(**item[0]), [SimpleNamespace(**m) for m in item[1]], [SimpleNamespace(**item[2])])
+            if isinstance(item, tuple) else item for item in results]
 
 
 _ROW_CHANGES = frozenset(PROFILE_FIELDS) | {"account_enabled", "user_type"}
+_Rows = tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]  # a member's users, emails and identity rows
 
 
 def _member_rows(
     tenant: Tenant, upn: str, changes: dict[str, Any], emails: list[EmailEntry], now: Any
-) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]] | None:
+) -> _Rows | None:
     """The ``users``, ``user_other_mails`` and ``user_identities`` rows :func:`_new_member` would insert for
     an enabled member, validated the same way; None for anything else (created disabled, other keys)."""
     if (changes.get("account_enabled", True) is not True or changes.get("user_type", "Member") != "Member"

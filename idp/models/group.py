@@ -22,9 +22,8 @@ class Group(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    tenant_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    # Not indexed alone: every index above starts with it (migration 0018 dropped the duplicate).
+    tenant_id: Mapped[str] = mapped_column(String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
     display_name: Mapped[str] = mapped_column(String(256), nullable=False)
     display_name_normalized: Mapped[str | None] = mapped_column(String(256))
     description: Mapped[str | None] = mapped_column(Text)

@@ -32,7 +32,6 @@ class User(Base):
         UniqueConstraint("tenant_id", "id"),
         Index("ix_users_tenant_mail", "tenant_id", "mail_normalized"),
         Index("ix_users_tenant_external_id", "tenant_id", "external_id"),
-        Index("ix_users_tenant_display_name", "tenant_id", "display_name"),
         Index("ix_users_tenant_display_name_normalized", "tenant_id", "display_name_normalized"),
         Index("ix_users_tenant_modified_at", "tenant_id", "modified_at"),
         Index("ix_users_tenant_created_at", "tenant_id", "created_at", "id"),  # SCIM's default order (keyset pages)
@@ -44,9 +43,8 @@ class User(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    tenant_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("tenants.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    # Not indexed alone: every index below starts with it (migration 0018 dropped the duplicate).
+    tenant_id: Mapped[str] = mapped_column(String(36), ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
     user_principal_name: Mapped[str] = mapped_column(String(1024), nullable=False)
     # Case-folded UPN (guest UPNs keep their upper-case ``#EXT#``): case-insensitive lookups and uniqueness.
     user_principal_name_normalized: Mapped[str | None] = mapped_column(String(1024))
@@ -125,9 +123,8 @@ class UserOtherMail(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    user_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
-    )
+    # Indexed by uq_user_other_mails_user_id_address_normalized, which starts with it.
+    user_id: Mapped[str] = mapped_column(String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
     address: Mapped[str] = mapped_column(String(320), nullable=False)
     address_normalized: Mapped[str] = mapped_column(String(320), nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
