@@ -73,18 +73,18 @@ class Relation:
         return [self.row(item) for item in value or ()]
 
 
-USER_RELATIONS = (
-    Relation("other_mails", UserOtherMail, (UserOtherMail.address, UserOtherMail.display, UserOtherMail.type,
-                             UserOtherMail.is_primary),
-             lambda ident: UserOtherMail.user_id == ident, (UserOtherMail.position,),
-             row=lambda item: Mail(item[0], item[1], item[2], bool(item[3]))),  # SQLite's JSON has 0/1
-    Relation("identities", UserIdentity,
-             (UserIdentity.sign_in_type, UserIdentity.issuer, UserIdentity.issuer_assigned_id),
-             lambda ident: UserIdentity.user_id == ident, (UserIdentity.created_at, UserIdentity.id),
-             row=lambda item: Identity(*item)),
-    Relation("sponsors", UserSponsor, (UserSponsor.sponsor_user_id, UserSponsor.sponsor_group_id),
-             lambda ident: UserSponsor.user_id == ident, (UserSponsor.id,), row=lambda item: Sponsor(*item)),
-)
+OTHER_MAILS = Relation(
+    "other_mails", UserOtherMail, (UserOtherMail.address, UserOtherMail.display, UserOtherMail.type,
+                                   UserOtherMail.is_primary),
+    lambda ident: UserOtherMail.user_id == ident, (UserOtherMail.position,),
+    row=lambda item: Mail(item[0], item[1], item[2], bool(item[3])))  # SQLite's JSON has 0/1
+# A guest's identities and sponsors: only for the guest attributes returned on request (RFC 7643 §7).
+IDENTITIES = Relation("identities", UserIdentity,
+                      (UserIdentity.sign_in_type, UserIdentity.issuer, UserIdentity.issuer_assigned_id),
+                      lambda ident: UserIdentity.user_id == ident, (UserIdentity.created_at, UserIdentity.id),
+                      row=lambda item: Identity(*item))
+SPONSORS = Relation("sponsors", UserSponsor, (UserSponsor.sponsor_user_id, UserSponsor.sponsor_group_id),
+                    lambda ident: UserSponsor.user_id == ident, (UserSponsor.id,), row=lambda item: Sponsor(*item))
 # A user's groups: (id, displayName) in name order.
 USER_GROUPS = Relation("groups", GroupMember, (Group.id, Group.display_name),
                        lambda ident: GroupMember.user_id == ident, (Group.display_name_normalized, Group.id),
@@ -115,7 +115,7 @@ def page_columns(dialect: Dialect, table: Table, relations: tuple[Relation, ...]
 
 
 def unpack(relations: tuple[Relation, ...], row: Any) -> dict[str, list[Any]]:
-    """The related rows of a page's row, by name, for the ``relations`` its page asked for, or a prefix of them
-    (a relation not asked for is left out)."""
+    """The related rows of a page's row, by name, for the ``relations`` its page asked for (exactly those, in
+    that order: the JSON array is read by position); a relation not asked for is left out."""
     values = getattr(row, RELATED, None) or []
-    return {relation.name: relation.rows(value) for relation, value in zip(relations, values, strict=False)}
+    return {relation.name: relation.rows(value) for relation, value in zip(relations, values, strict=True)}
