@@ -175,6 +175,22 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
     return engine
 
 
+def read_without_transaction(session: Session) -> bool:
+    """Run ``session``'s statements each on its own (autocommit) instead of in a transaction: for a request that
+    only reads. On PostgreSQL this saves two round trips (BEGIN and ROLLBACK) per request. Each statement sees
+    what was committed when it started, which is what a READ COMMITTED transaction (PostgreSQL's default, a new
+    snapshot per statement) gives too: two reads of one request (a page and its count) can see different
+    commits either way. SQLite is left as it is: its reads already run outside a transaction
+    (:func:`_sqlite_begin_at_first_write`). Does nothing (returns False) once the session holds a connection."""
+    if session.get_bind().dialect.name == "sqlite":
+        return False
+    transaction = session.get_transaction()
+    if transaction is not None and transaction._connections:  # already connected (SQLAlchemy 2.0's own record)
+        return False
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return True
+
+
 class Database:
     """Owns the engine and hands out sessions; one per app, no module-level singleton."""
 

@@ -144,3 +144,28 @@ def test_fully_qualified_attribute_names_return_groups(scim: Scim, guest: dict[s
         assert len(response.json["groups"]) == 2, query
         [found] = scim.search(f'id eq "{guest["id"]}"', **query)
         assert len(found["groups"]) == 2, query
+
+
+def test_reads_run_without_a_transaction_and_writes_within_one(app: Flask, scim: Scim, guest: dict[str, str]) -> None:
+    """A read-only request needs no BEGIN nor ROLLBACK (two PostgreSQL round trips); a write keeps its
+    transaction, also on a pooled connection a read used before."""
+    outside: list[tuple[str, bool]] = []
+
+    def capture(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        dbapi = conn.connection.dbapi_connection
+        autocommit = dbapi.autocommit if conn.dialect.name == "postgresql" else not dbapi.in_transaction
+        if not statement.lstrip().startswith("SELECT tenants."):  # the row cache's own session
+            outside.append((statement.split()[0], bool(autocommit)))
+
+    engine = runtime(app).database.engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        for path, query in (("Users", {"filter": f'userName eq "{guest["userName"]}"'}), ("Users", {"count": 2}),
+                            (f"Users/{guest['id']}", {}), ("Groups", {})):
+            assert scim.get(path, **query).status_code == 200
+        assert outside and all(free for _, free in outside), outside
+        outside.clear()
+        scim.create_user("writer@contoso.com")
+        assert ("INSERT", False) in outside, outside
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
