@@ -228,7 +228,7 @@ class SqlStorage(ScimStorage):
         outer = select(*columns, *([sort_key.label("sort_key")] if sort_key is not None else []))
         outer = outer.select_from(stmt.subquery(PAGE))
         outer = outer.order_by(*_order(sort_key, literal_column(f"{PAGE}.id"), never_null, descending))
-        return list(self._rows(outer))
+        return self._rows(outer).all()  # fetchall: the driver reads the rows at once
 
     def _load(self, kind: str, ids: list[str], relations: tuple[Relation, ...]) -> list[Any]:
         """The rows of these ids (in id order) with their ``relations``, in one statement."""
