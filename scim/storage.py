@@ -233,7 +233,7 @@ class SqlStorage(ScimStorage):
     def _load(self, kind: str, ids: list[str], relations: tuple[Relation, ...]) -> list[Any]:
         """The rows of these ids (in id order) with their ``relations``, in one statement."""
         orm = _ORM[kind]
-        stmt = scoped(orm, self.tenant.id).where(orm.id.in_(ids)).with_only_columns(*orm.__table__.columns)
+        stmt = scoped(orm, self.tenant.id).where(orm.id.in_(ids)).with_only_columns(orm.__table__)
         return self._page(stmt, None, orm, False, relations)
 
     def _resources(
@@ -456,7 +456,7 @@ class SqlStorage(ScimStorage):
             if search_request.filter is not None else true()
         )
         # Plain rows, not ORM objects: a page is serialised, never changed (related rows: _page).
-        base = scoped(orm, self.tenant.id).where(condition).with_only_columns(*orm.__table__.columns)
+        base = scoped(orm, self.tenant.id).where(condition).with_only_columns(orm.__table__)
         return orm, condition, base
 
     def _root_search(
