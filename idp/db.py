@@ -146,12 +146,20 @@ def _ping_when_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     idle_since = record.info.pop(_IDLE_SINCE, None)
     if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
         return
+    # Pinged in autocommit, as SQLAlchemy's own ping does: a driver that begins a transaction at the first
+    # statement (psycopg) would otherwise hand out a connection in one, whose autocommit can no longer be
+    # switched on (read_without_transaction).
+    manual = getattr(dbapi_connection, "autocommit", None) is False
     try:
+        if manual:
+            dbapi_connection.autocommit = True
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("SELECT 1")
         finally:
             cursor.close()
+        if manual:
+            dbapi_connection.autocommit = False
     except Exception as exc:
         raise DisconnectionError("the pooled connection did not answer a ping") from exc
 

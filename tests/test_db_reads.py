@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
 from sqlalchemy import select
 
+from idp import db
 from idp.db import Database, read_without_transaction
 from idp.models import Tenant
 
@@ -34,3 +36,17 @@ def test_a_session_that_already_read_keeps_its_transaction(database: Database, c
             assert read_without_transaction(session) is False
         if database.engine.dialect.name == "postgresql":
             assert not session.connection().connection.dbapi_connection.autocommit
+
+
+def test_a_pinged_connection_can_still_read_without_a_transaction(database: Database, contoso: Tenant,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection pinged at checkout (idle for a while) is handed out outside a transaction."""
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", -1.0)  # every checkout pings
+    for _ in range(2):
+        with database.sessionmaker() as session:
+            read_without_transaction(session)
+            assert session.scalar(select(Tenant.slug).where(Tenant.id == contoso.id)) == "contoso"
+    with database.transaction() as session:
+        session.merge(contoso).display_name = "Contoso Ltd"
+    with database.sessionmaker() as session:
+        assert session.scalar(select(Tenant.display_name).where(Tenant.id == contoso.id)) == "Contoso Ltd"
