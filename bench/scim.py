@@ -37,9 +37,10 @@ INSERTs and the audit rows into tables with 15 indexes, three of them GIN trigra
 instead of 380 ms, 16 instead of 93 ms CPU, for the three tables in a quick test, not used: it bypasses
 SQLAlchemy's column defaults). An ``eq`` lookup is mostly fixed per-request cost (Werkzeug and the test client,
 the token check, scim2-server's parse and validation, building the page statement and its SQLAlchemy cache key;
-caching the statement per filter shape is the next step if it must get cheaper). A page costs ~0.1 ms per user, mostly mapping rows to SCIM JSON and serialising it; on
-PostgreSQL the server adds ~0.03 ms per user (the correlated JSON subqueries). SQLite has no trigram index, so
-``co`` scans the tenant's users there (PostgreSQL: pg_trgm).
+caching the statement per filter shape is the next step if it must get cheaper). A page costs ~0.1 ms per
+user, mostly mapping rows to SCIM JSON and serialising it; on PostgreSQL the server adds ~0.03 ms per user (the
+correlated JSON subqueries). SQLite has no trigram index, so ``co`` scans the tenant's users there
+(PostgreSQL: pg_trgm).
 """
 
 from __future__ import annotations
