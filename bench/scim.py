@@ -8,24 +8,28 @@ paging through every user, a ``meta.lastModified gt`` delta after changing 1% of
 Targets (2 cores): eq p50 <= 5 ms, paging >= 5,000 users/s, import >= 1,000 users/s. Uses a fresh SQLite file
 unless --database-url. CPU times are printed beside wall times: the machines this runs on are shared.
 
-Last runs (2 shared cores, 100,000 users, 1,000 groups, /Bulk). The machine was busy with other work, so
-before and after ran side by side (same conditions; CPU per request beside wall time). "Before" = one query per
-related table and a ping per pooled PostgreSQL connection; "after" = a page and its related rows in one
-statement (scim/related.py) and pings only after a second idle (idp/db.py):
+Last runs (2 shared cores, 100,000 users, 1,000 groups, /Bulk, one command each on a fresh database, load
+~2.2 from other work; CPU beside wall time):
 
-=====================================  =================  =================  =================  =================
-                                       SQLite before      SQLite after       PostgreSQL before  PostgreSQL after
-=====================================  =================  =================  =================  =================
-import (/Bulk; CPU-bound rate)         316/s (678/s)      323/s (685/s)      283/s (818/s)      255/s (882/s)
-userName eq p50 (CPU) / p99            8.79 (4.72) / 103  8.55 (4.61) / 21   18.9 (8.88) / 35   9.65 (6.07) / 28
-co filter, count=100, p50 (CPU)        239 (82.5) ms      136 (68.8) ms      77.1 (29.8) ms     65.7 (22.9) ms
-full cursor paging (CPU-bound rate)    2,579 (5,760)/s    2,675 (6,105)/s    2,217 (4,910)/s    2,601 (6,454)/s
-meta.lastModified gt delta p50 (CPU)   25.5 (25.5) ms     42.0 (22.6) ms     74.1 (21.0) ms     28.4 (15.0) ms
-=====================================  =================  =================  =================  =================
+=====================================  =================  =================
+                                       SQLite             PostgreSQL
+=====================================  =================  =================
+import (/Bulk; CPU-bound rate)         698/s (728/s)      595/s (782/s)
+userName eq p50 (CPU) / p99            3.64 (3.63) / 6.1  3.70 (3.39) / 12.3
+co filter, count=100, p50 (CPU)        66.4 (64.8) ms     21.7 (11.1) ms
+full cursor paging (CPU-bound rate)    8,177 (8,244)/s    6,565 (10,334)/s
+meta.lastModified gt delta p50 (CPU)   23.2 (23.1) ms     34.0 (15.7) ms
+=====================================  =================  =================
 
-Alone on a quieter machine (load ~2.3) the after code gave SQLite: import 591/s (CPU-bound 774/s), eq p50
-4.43 ms, paging 5,903 users/s; PostgreSQL: import 471/s (933/s), eq p50 7.28 ms (CPU 5.72 ms), paging 4,768
-users/s (CPU-bound 6,905/s). Run-to-run noise on this machine is +-20%.
+Reads before and after the PostgreSQL read work, side by side on the same loaded databases (two alternating
+runs each, same window; "before" = main's scim/ before it): PostgreSQL eq p50 8.44 / 5.98 ms (CPU 5.14 / 4.61)
+-> 6.68 / 4.35 ms (CPU 6.14 / 3.98; the first pair ran while the machine was busiest), paging 6,585 / 7,557
+users/s (CPU-bound 8,749 / 9,722) -> 9,305 / 8,820 (11,394 / 10,750); SQLite eq p50 7.73 / 4.68 -> 5.33 / 3.27 ms,
+paging 6,483 / 7,636 -> 7,914 / 9,208 users/s. Run-to-run noise on this machine is +-20% or worse. What changed:
+read-only requests run without a transaction on PostgreSQL (an eq lookup is two round trips: the token's
+revocation and the page; no BEGIN/ROLLBACK), raw pages (no ``attributes``) no longer aggregate identities and
+sponsors, the related rows' JSON is parsed with orjson, pages are fetched at once and skip the columns no
+resource shows, a stored JSON ``null`` costs no parser call, and the revocation check is one prebuilt statement.
 
 Import, database side (2 shared cores, 100,000 users and 1,000 groups through /Bulk, before and after in the
 same window): PostgreSQL 612 -> 937 users/s (CPU-bound 919 -> 1,151/s; the server's own CPU 142 ms per 1,000
@@ -44,14 +48,7 @@ leaves out). Run-to-run noise on this
 machine is +-20%.
 
 What is left: a /Bulk import spends about half its CPU in scim2-models validating the request (the same
-validation a single POST gets). The storage's share per 1,000 users (SQLite, CPU): ~90 ms building the rows
-(35 us per address in email_validator), ~40 ms dumping the validated resources to dicts, ~40 ms the SCIM JSON
-answers (/Bulk reads only their id and version), ~90 ms SQLite's inserts; on PostgreSQL the server's ~140 ms
-are mostly index upkeep (three GIN trigram indexes on users, one on emails) and the foreign-key checks of 4,000
-rows. Groups go one by one (about 10 statements each). An ``eq`` lookup is mostly fixed per-request cost
-(Werkzeug, token check, scim2-server's parse) plus, on PostgreSQL, four round trips: BEGIN, the token's
-revocation, the page, ROLLBACK. A page costs ~0.15 ms per user (mapping to SCIM JSON, serialising it). SQLite
-has no trigram index, so ``co`` scans the tenant's users there (PostgreSQL: pg_trgm).
+validation a single POST gets). [merge: rewritten below with the final numbers]
 """
 
 from __future__ import annotations

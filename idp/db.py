@@ -159,12 +159,20 @@ def _ping_when_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     idle_since = record.info.pop(_IDLE_SINCE, None)
     if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
         return
+    # Pinged in autocommit, as SQLAlchemy's own ping does: a driver that begins a transaction at the first
+    # statement (psycopg) would otherwise hand out a connection in one, whose autocommit can no longer be
+    # switched on (read_without_transaction).
+    manual = getattr(dbapi_connection, "autocommit", None) is False
     try:
+        if manual:
+            dbapi_connection.autocommit = True
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("SELECT 1")
         finally:
             cursor.close()
+        if manual:
+            dbapi_connection.autocommit = False
     except Exception as exc:
         raise DisconnectionError("the pooled connection did not answer a ping") from exc
 
@@ -186,6 +194,22 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
         event.listen(engine, "connect", partial(_sqlite_pragmas, sqlite_synchronous))
         event.listen(engine, "before_cursor_execute", _sqlite_begin_at_first_write)
     return engine
+
+
+def read_without_transaction(session: Session) -> bool:
+    """Run ``session``'s statements each on its own (autocommit) instead of in a transaction: for a request that
+    only reads. On PostgreSQL this saves two round trips (BEGIN and ROLLBACK) per request. Each statement sees
+    what was committed when it started, which is what a READ COMMITTED transaction (PostgreSQL's default, a new
+    snapshot per statement) gives too: two reads of one request (a page and its count) can see different
+    commits either way. SQLite is left as it is: its reads already run outside a transaction
+    (:func:`_sqlite_begin_at_first_write`). Does nothing (returns False) once the session holds a connection."""
+    if session.get_bind().dialect.name == "sqlite":
+        return False
+    transaction = session.get_transaction()
+    if transaction is not None and transaction._connections:  # already connected (SQLAlchemy 2.0's own record)
+        return False
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return True
 
 
 class Database:

@@ -34,6 +34,7 @@ from scim2_server.service import BULK_SUCCESS_STATUS, ScimService
 from scim2_server.storage import SearchPage
 from scim2_server.utils import parametrize
 
+from idp.db import read_without_transaction
 from idp.oidc.store import is_access_token_revoked
 from idp.runtime import request_db, runtime
 from idp.tenancy import issuer, tenant_blueprint
@@ -204,6 +205,9 @@ class ScimEndpoint:
         db = request_db()
         try:
             operation = self.service.match(scim_request).operation
+            read_only = operation in READ_OPERATIONS or scim_request.method == "GET"
+            if read_only:  # no BEGIN/ROLLBACK round trips for reads (PostgreSQL)
+                read_without_transaction(db)
             if operation is not Operation.service_provider_config:
                 scim_request.subject = self.authenticate(scim_request)
             limit = self.service.max_body_size(scim_request)
@@ -213,7 +217,7 @@ class ScimEndpoint:
             settings = runtime().settings
             storage = SqlStorage(db, g.tenant, self.provider, actor=f"scim:{client}", raw_pages=self.raw_pages,
                                  issuer=settings.issuer_for(g.tenant.slug), env=settings.env)
-            storage.read_only = operation in READ_OPERATIONS or scim_request.method == "GET"
+            storage.read_only = read_only
             response = PorticoScimHandler(self.service, storage).handle(scim_request)
             if storage.read_only or (response.status >= 400 and operation is not Operation.bulk):
                 db.rollback()

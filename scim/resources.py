@@ -35,6 +35,13 @@ def _drop_empty(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None and (v or not isinstance(v, dict | list))}
 
 
+def _with_columns(stored: dict[str, Any] | None, columns: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    """``_drop_empty({**stored, **dict(columns)})`` for column values (scalars: only None is empty)."""
+    if stored:
+        return _drop_empty({**stored, **dict(columns)})
+    return {key: value for key, value in columns if value is not None}
+
+
 def user_emails(user: Any, other_mails: list[Any]) -> list[dict[str, Any]]:
     """``emails`` from ``otherMails`` rows (address, display, type, is_primary), else the bare ``mail``."""
     if other_mails:
@@ -67,10 +74,12 @@ def user_to_scim(user: Any, related: UserRelations, *, on_request: bool = True) 
     sponsors).
     """
     profile = dict(user.profile_attributes or {})
-    name = _drop_empty({**profile.pop("name", {}), "givenName": user.given_name, "familyName": user.surname})
-    enterprise = _drop_empty({**profile.pop(ENTERPRISE_SCHEMA, {}), "employeeNumber": user.employee_number})
-    guest = _drop_empty({"showInAddressList": user.show_in_address_list, **(_guest_record(user, related)
-                                                                          if on_request else {})})
+    # Each part as _drop_empty would leave it; built directly when nothing else is stored beside the columns
+    # (most users: a page maps thousands).
+    name = _with_columns(profile.pop("name", None), (("givenName", user.given_name), ("familyName", user.surname)))
+    enterprise = _with_columns(profile.pop(ENTERPRISE_SCHEMA, None), (("employeeNumber", user.employee_number),))
+    guest = (_drop_empty({"showInAddressList": user.show_in_address_list, **_guest_record(user, related)})
+             if on_request else _with_columns(None, (("showInAddressList", user.show_in_address_list),)))
     data: dict[str, Any] = {
         **profile,
         "schemas": [CORE_USER_SCHEMA] + ([ENTERPRISE_SCHEMA] if enterprise else [])

@@ -42,12 +42,23 @@ from idp.invitations.model import InvitationRequest, Inviter
 from idp.models import Group, Tenant, User
 from scim.attributes import group_attributes, user_attributes
 from scim.filters import AttributeMap, Dialect, compile_filter, sort_expression
-from scim.related import GROUP_MEMBERS, PAGE, USER_GROUPS, USER_RELATIONS, Relation, page_columns, unpack
+from scim.related import (
+    GROUP_MEMBERS,
+    IDENTITIES,
+    OTHER_MAILS,
+    PAGE,
+    SPONSORS,
+    USER_GROUPS,
+    Relation,
+    page_columns,
+    unpack,
+)
 from scim.resources import UserRelations, group_to_scim, user_changes, user_emails, user_to_scim
 
 USER, GROUP = "User", "Group"
 
 _WITH_MEMBERS = (GROUP_MEMBERS,)
+_ON_REQUEST = ("identities", "sponsors")  # the guest attributes returned on request that are related rows
 _ATTRIBUTES = {USER: user_attributes(), GROUP: group_attributes()}
 _ORM = {USER: User, GROUP: Group}
 
@@ -74,16 +85,31 @@ def _domain_errors() -> Iterator[None]:
         raise PreconditionFailedException(detail="the resource changed meanwhile") from exc
 
 
+def _attribute_name(path: Any) -> str:
+    """The top-level attribute an ``attributes`` entry names: ``groups`` for ``groups.value`` and for
+    ``urn:ietf:params:scim:schemas:core:2.0:User:groups`` (whose URN has a dot of its own)."""
+    return str(path).lower().rsplit(":", 1)[-1].split(".")[0]
+
+
 def _wants(response_parameters: ResponseParameters[Any] | None, attribute: str) -> bool:
     """Whether a response keeps ``attribute`` (so related rows are loaded only when returned)."""
     if response_parameters is None:
         return True
     name = attribute.lower()
     if response_parameters.attributes:
-        return any(str(p).lower().split(".")[0].rsplit(":", 1)[-1] == name for p in response_parameters.attributes)
+        return any(_attribute_name(p) == name for p in response_parameters.attributes)
     if response_parameters.excluded_attributes:
         return not any(str(p).lower().rsplit(":", 1)[-1] == name for p in response_parameters.excluded_attributes)
     return True
+
+
+def _requested(response_parameters: ResponseParameters[Any] | None, *attributes: str) -> bool:
+    """Whether a response carries one of these attributes ``returned: request`` (RFC 7643 §7): only when
+    ``attributes`` names it. Reads without response parameters (scim2-server's PATCH and PUT) load everything."""
+    if response_parameters is None:
+        return True
+    names = {a.lower() for a in attributes}
+    return any(_attribute_name(p) in names for p in response_parameters.attributes or ())
 
 
 def _encode(value: Any) -> Any:
@@ -172,19 +198,22 @@ class SqlStorage(ScimStorage):
         return self.db.connection().execute(stmt, params)
 
     @staticmethod
-    def _relations(kind: str, wanted: bool) -> tuple[Relation, ...]:
+    def _relations(kind: str, wanted: bool, *, on_request: bool = True) -> tuple[Relation, ...]:
         """The related rows of a page (``scim.related``); a user's groups and a group's members only when
-        ``wanted`` (returned)."""
+        ``wanted`` (returned), a user's identities and sponsors only ``on_request``: for the guest attributes
+        returned on request, which a raw page (a response without ``attributes``) never carries."""
         if kind == USER:
-            return USER_RELATIONS + ((USER_GROUPS,) if wanted else ())
+            return ((OTHER_MAILS,) + ((IDENTITIES, SPONSORS) if on_request else ())
+                    + ((USER_GROUPS,) if wanted else ()))
         return _WITH_MEMBERS if wanted else ()
 
     def _page(
-        self, kind: str, stmt: Select[Any], key: Any, orm: Any, descending: bool, *, offset: int = 0,
-        limit: int | None = None, wanted: bool = True,
+        self, stmt: Select[Any], key: Any, orm: Any, descending: bool, relations: tuple[Relation, ...], *,
+        offset: int = 0, limit: int | None = None,
     ) -> list[Any]:
         """The rows of ``stmt`` in the order of :func:`_order` (from ``offset``, at most ``limit``), each with
-        its related rows and, when ordered by a key, that key as ``sort_key``: one statement (``scim.related``).
+        its ``relations`` (:meth:`_relations`) and, when ordered by a key, that key as ``sort_key``: one
+        statement (``scim.related``).
         The filtered, ordered, limited rows are a derived table, so related rows are read for the page only."""
         never_null = _never_null(key)
         if key is not None:
@@ -194,30 +223,31 @@ class SqlStorage(ScimStorage):
             stmt = stmt.offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
-        columns = page_columns(self.sql_dialect, orm.__table__, self._relations(kind, wanted))
+        columns = page_columns(self.sql_dialect, orm.__table__, relations)
         sort_key = literal_column(f"{PAGE}.sort_key", key.type) if key is not None else None
         outer = select(*columns, *([sort_key.label("sort_key")] if sort_key is not None else []))
         outer = outer.select_from(stmt.subquery(PAGE))
         outer = outer.order_by(*_order(sort_key, literal_column(f"{PAGE}.id"), never_null, descending))
-        return list(self._rows(outer))
+        return self._rows(outer).all()  # fetchall: the driver reads the rows at once
 
-    def _load(self, kind: str, ids: list[str], *, wanted: bool = True) -> list[Any]:
-        """The rows of these ids (in id order) with their related rows, in one statement."""
+    def _load(self, kind: str, ids: list[str], relations: tuple[Relation, ...]) -> list[Any]:
+        """The rows of these ids (in id order) with their ``relations``, in one statement."""
         orm = _ORM[kind]
-        stmt = scoped(orm, self.tenant.id).where(orm.id.in_(ids)).with_only_columns(*orm.__table__.columns)
-        return self._page(kind, stmt, None, orm, False, wanted=wanted)
+        stmt = scoped(orm, self.tenant.id).where(orm.id.in_(ids)).with_only_columns(orm.__table__)
+        return self._page(stmt, None, orm, False, relations)
 
     def _resources(
-        self, kind: str, rows: list[Any], model: type[Resource[Any]], *, raw: bool = False,
+        self, kind: str, rows: list[Any], model: type[Resource[Any]], relations: tuple[Relation, ...], *,
+        raw: bool = False,
     ) -> list[Resource[Any]]:
-        """Rows of :meth:`_page` (or a just-created ORM user) as resources, or as a :class:`RawPage`."""
+        """Rows of :meth:`_page` with these ``relations`` (or a just-created ORM user) as resources, or as a
+        :class:`RawPage`."""
         if kind == USER:
             # A raw page is what a response without attributes/excludedAttributes carries: no guest attribute
             # returned only on request. Validated resources carry them all (scim2-server applies ``returned``).
-            data = [user_to_scim(row, self._user_relations(row), on_request=not raw) for row in rows]
+            data = [user_to_scim(row, self._user_relations(row, relations), on_request=not raw) for row in rows]
         else:
-            data = [group_to_scim(row, unpack(_WITH_MEMBERS, row)["members"] if hasattr(row, "related") else None)
-                    for row in rows]
+            data = [group_to_scim(row, unpack(relations, row).get("members")) for row in rows]
         return self._output(data, model, raw=raw)
 
     def _output(self, data: list[dict[str, Any]], model: type[Resource[Any]], *, raw: bool) -> list[Resource[Any]]:
@@ -227,11 +257,11 @@ class SqlStorage(ScimStorage):
             return [model.model_validate(item) for item in data]
 
     @staticmethod
-    def _user_relations(row: Any) -> UserRelations:
+    def _user_relations(row: Any, relations: tuple[Relation, ...]) -> UserRelations:
         if isinstance(row, User):  # just created: its collections are in memory, it is in no group yet
             return UserRelations.of(row, None)
-        related = unpack(USER_RELATIONS + (USER_GROUPS,), row)  # without groups when not wanted
-        return UserRelations(related["other_mails"], related["identities"], related["sponsors"],
+        related = unpack(relations, row)
+        return UserRelations(related["other_mails"], related.get("identities", []), related.get("sponsors", []),
                              related.get("groups"))
 
     def _check_version(self, row: User | Group, expected_version: str | None) -> None:
@@ -265,19 +295,21 @@ class SqlStorage(ScimStorage):
         response_parameters: ResponseParameters[Any] | None = None,
     ) -> Resource[Any]:
         kind = self._kind(resource_type)
-        rows = self._load(kind, [resource_id or ""],
-                          wanted=_wants(response_parameters, "groups" if kind == USER else "members"))
+        relations = self._relations(kind, _wants(response_parameters, "groups" if kind == USER else "members"),
+                                    on_request=_requested(response_parameters, *_ON_REQUEST))
+        rows = self._load(kind, [resource_id or ""], relations)
         if not rows:
             raise NotFoundException(detail=f"{kind} {resource_id!r} not found")
-        return self._resources(kind, rows, self._model(resource_type))[0]
+        return self._resources(kind, rows, self._model(resource_type), relations)[0]
 
     def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
         kind = self._kind(resource_type)
         data = self._dump(resource)
         with _domain_errors(), self.operation():
             row = self._create_user(data) if kind == USER else self._create_group(data)
-        rows = [row] if kind == USER else self._load(kind, [row.id])
-        return self._resources(kind, rows, self._model(resource_type))[0]
+        relations = self._relations(kind, True)
+        rows = [row] if kind == USER else self._load(kind, [row.id], relations)
+        return self._resources(kind, rows, self._model(resource_type), relations)[0]
 
     def create_many(
         self, resource_type: ResourceType, resources: list[Resource[Any]], *, max_errors: int | None = None
@@ -366,7 +398,8 @@ class SqlStorage(ScimStorage):
                 self._update_user(row, data)  # type: ignore[arg-type]
             else:
                 self._update_group(row, data)  # type: ignore[arg-type]
-        return self._resources(kind, self._load(kind, [row.id]), self._model(resource_type))[0]
+        relations = self._relations(kind, True)
+        return self._resources(kind, self._load(kind, [row.id], relations), self._model(resource_type), relations)[0]
 
     def delete(self, resource_type: ResourceType, resource_id: str, *, expected_version: str | None = None) -> None:
         kind = self._kind(resource_type)
@@ -399,20 +432,22 @@ class SqlStorage(ScimStorage):
             start, count = search_request.start_index_0 or 0, search_request.count
             if count == 0:
                 return SearchPage(self._count(orm, condition), [])
-            rows = self._page(kind, base, key, orm, descending, offset=start, limit=count,
-                              wanted=self._wanted(kind, search_request))
+            relations = self._search_relations(kind, search_request, raw)
+            rows = self._page(base, key, orm, descending, relations, offset=start, limit=count)
             # A page that ends before its count ends the result: its total is known without counting (an eq
             # lookup). Else a separate count (a window count would make the database sort every match).
             last = (count is None or len(rows) < count) and (rows or start == 0)
             total = start + len(rows) if last else self._count(orm, condition)
-            return SearchPage(total, self._resources(kind, rows, model, raw=raw))
+            return SearchPage(total, self._resources(kind, rows, model, relations, raw=raw))
         return self._cursor_page(kind, model, orm, base, key, descending, search_request, position, condition,
                                  raw)
 
-    @staticmethod
-    def _wanted(kind: str, search_request: SearchRequest[Any]) -> bool:
-        """Whether the search returns the related rows that cost a join (a user's groups, a group's members)."""
-        return _wants(search_request, "groups" if kind == USER else "members")  # type: ignore[arg-type]
+    def _search_relations(self, kind: str, search_request: SearchRequest[Any], raw: bool) -> tuple[Relation, ...]:
+        """The related rows a search returns: a user's groups and a group's members unless left out, a user's
+        identities and sponsors only when ``attributes`` names them (never in a raw page)."""
+        wanted = _wants(search_request, "groups" if kind == USER else "members")  # type: ignore[arg-type]
+        return self._relations(kind, wanted,
+                               on_request=not raw and _requested(search_request, *_ON_REQUEST))  # type: ignore[arg-type]
 
     def _raw(self, search_request: SearchRequest[Any]) -> bool:
         return self.raw_pages and not search_request.attributes and not search_request.excluded_attributes
@@ -425,7 +460,7 @@ class SqlStorage(ScimStorage):
             if search_request.filter is not None else true()
         )
         # Plain rows, not ORM objects: a page is serialised, never changed (related rows: _page).
-        base = scoped(orm, self.tenant.id).where(condition).with_only_columns(*orm.__table__.columns)
+        base = scoped(orm, self.tenant.id).where(condition).with_only_columns(orm.__table__)
         return orm, condition, base
 
     def _root_search(
@@ -451,10 +486,10 @@ class SqlStorage(ScimStorage):
                 if remaining == 0 or skip >= size:
                     skip = max(0, skip - size)
                     continue
-                rows = self._page(kind, base, orm.created_at, orm, False, offset=skip, limit=remaining,
-                                  wanted=self._wanted(kind, search_request))
+                relations = self._search_relations(kind, search_request, raw)
+                rows = self._page(base, orm.created_at, orm, False, relations, offset=skip, limit=remaining)
                 skip = 0
-                found += self._resources(kind, rows, model, raw=raw)
+                found += self._resources(kind, rows, model, relations, raw=raw)
             return SearchPage(total, RawPage(found) if raw else found)
         first, inner = 0, None
         if position is not None:
@@ -538,24 +573,24 @@ class SqlStorage(ScimStorage):
             if direction not in ("next", "previous"):
                 raise InvalidCursorException
         limit = None if count is None else count + 1
-        wanted = self._wanted(kind, search_request)
+        relations = self._search_relations(kind, search_request, raw)
         if direction == "next":
             stmt = base if anchor is None else base.where(self._after(key, orm, anchor, descending))
-            rows = self._page(kind, stmt, key, orm, descending, limit=limit, wanted=wanted)
+            rows = self._page(stmt, key, orm, descending, relations, limit=limit)
             more_after = count is not None and len(rows) > count
             rows = rows[:count] if count is not None else rows
             more_before = anchor is not None
         else:
             assert anchor is not None
             stmt = base.where(self._after(key, orm, anchor, not descending))
-            rows = self._page(kind, stmt, key, orm, not descending, limit=limit, wanted=wanted)
+            rows = self._page(stmt, key, orm, not descending, relations, limit=limit)
             more_before = count is not None and len(rows) > count
             rows = list(reversed(rows[:count] if count is not None else rows))
             more_after = True
         total = None
         if position is None:  # the first page: the whole result when nothing follows, else counted
             total = len(rows) if not more_after else self._count(orm, condition)
-        page = SearchPage(total, self._resources(kind, rows, model, raw=raw))
+        page = SearchPage(total, self._resources(kind, rows, model, relations, raw=raw))
         if rows and more_after:
             page.next = self._position("next", rows[-1], key)
         if rows and more_before:

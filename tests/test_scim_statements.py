@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from scim_support import GUEST_ATTRIBUTES, Scim, access_token
+from scim_support import GUEST, GUEST_ATTRIBUTES, USER_SCHEMA, Scim, access_token
 from sqlalchemy import event
 
 from idp.db import Database
@@ -98,3 +98,74 @@ def test_groups_and_single_resources_are_one_statement(app: Flask, scim: Scim, g
         assert response.status_code == 200
         assert len(run) <= 2, (path, run)
     assert len(scim.get(f"Groups/{guest['team']}").json["members"]) == 2
+
+
+def _aggregates(statement: str) -> set[str]:
+    """The related tables a page statement aggregates."""
+    return {table for table in ("user_other_mails", "user_identities", "user_sponsors", "group_members")
+            if f"FROM {table}" in statement}
+
+
+def test_pages_without_the_guest_record_do_not_aggregate_identities_nor_sponsors(
+        app: Flask, scim: Scim, guest: dict[str, str]) -> None:
+    """Identities and sponsors are returned only on request: a response that cannot carry them does not read them."""
+    scim.get("Users", filter='userName eq "nobody"')
+    for path, query in (("Users", {}), ("Users", {"cursor": "", "count": 10}),
+                        ("Users", {"filter": f'userName eq "{guest["userName"]}"'}),
+                        ("Users", {"excludedAttributes": "emails"}), ("Users", {"attributes": "userName,groups"}),
+                        (f"Users/{guest['id']}", {}), (f"Users/{guest['id']}", {"attributes": f"{GUEST}"})):
+        with statements(app) as run:
+            response = scim.get(path, **query)
+        assert response.status_code == 200, response.json
+        [page] = [s for s in run if "user_other_mails" in s]
+        assert not _aggregates(page) & {"user_identities", "user_sponsors"}, (path, query)
+    found = response.json
+    assert GUEST not in found or "identities" not in found[GUEST]
+
+
+@pytest.mark.parametrize("attribute", ["identities", "sponsors"])
+def test_naming_identities_or_sponsors_reads_and_returns_them(app: Flask, scim: Scim, guest: dict[str, str],
+                                                              attribute: str) -> None:
+    for path, query in (("Users", {"filter": f'id eq "{guest["id"]}"'}), (f"Users/{guest['id']}", {})):
+        with statements(app) as run:
+            response = scim.get(path, attributes=f"{GUEST}:{attribute}", **query)
+        assert response.status_code == 200, response.json
+        found = response.json["Resources"][0] if path == "Users" else response.json
+        assert found[GUEST][attribute], (path, found)
+        [page] = [s for s in run if "user_other_mails" in s]
+        assert {"user_identities", "user_sponsors"} <= _aggregates(page)
+
+
+def test_fully_qualified_attribute_names_return_groups(scim: Scim, guest: dict[str, str]) -> None:
+    """``urn:...:2.0:User:groups`` names ``groups`` (the dot in the schema URN is no sub-attribute)."""
+    for query in ({"attributes": f"{USER_SCHEMA}:groups"}, {"attributes": f"{USER_SCHEMA}:groups.value"}):
+        response = scim.get(f"Users/{guest['id']}", **query)
+        assert guest["team"] in [g["value"] for g in response.json.get("groups", [])], query
+        assert len(response.json["groups"]) == 2, query
+        [found] = scim.search(f'id eq "{guest["id"]}"', **query)
+        assert len(found["groups"]) == 2, query
+
+
+def test_reads_run_without_a_transaction_and_writes_within_one(app: Flask, scim: Scim, guest: dict[str, str]) -> None:
+    """A read-only request needs no BEGIN nor ROLLBACK (two PostgreSQL round trips); a write keeps its
+    transaction, also on a pooled connection a read used before."""
+    outside: list[tuple[str, bool]] = []
+
+    def capture(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        dbapi = conn.connection.dbapi_connection
+        autocommit = dbapi.autocommit if conn.dialect.name == "postgresql" else not dbapi.in_transaction
+        if not statement.lstrip().startswith("SELECT tenants."):  # the row cache's own session
+            outside.append((statement.split()[0], bool(autocommit)))
+
+    engine = runtime(app).database.engine
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        for path, query in (("Users", {"filter": f'userName eq "{guest["userName"]}"'}), ("Users", {"count": 2}),
+                            (f"Users/{guest['id']}", {}), ("Groups", {})):
+            assert scim.get(path, **query).status_code == 200
+        assert outside and all(free for _, free in outside), outside
+        outside.clear()
+        scim.create_user("writer@contoso.com")
+        assert ("INSERT", False) in outside, outside
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)

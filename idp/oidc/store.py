@@ -128,8 +128,14 @@ def revoke_access_token(db: Session, tenant_id: str, jti: str, expires_at: datet
         db.flush()
 
 
+# Built once: its SQLAlchemy cache key is computed once, not on every bearer-token request.
+_REVOKED = select(RevokedAccessToken.__table__.c.jti).where(RevokedAccessToken.__table__.c.jti == bindparam("jti"))
+
+
 def is_access_token_revoked(db: Session, jti: str) -> bool:
-    return db.scalar(select(RevokedAccessToken.jti).where(RevokedAccessToken.jti == jti)) is not None
+    """Whether ``jti`` is revoked: a Core statement on the session's connection, no ORM round (every bearer-token
+    request asks; :func:`revoke_access_token` flushes, so the session holds no unsent revocation)."""
+    return db.connection().execute(_REVOKED, {"jti": jti}).first() is not None
 
 
 # -- refresh tokens ----------------------------------------------------------------------------------------
