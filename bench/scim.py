@@ -14,7 +14,8 @@ on a fresh database, the machine otherwise idle, load ~1; CPU of the bench proce
 =====================================  ==================  ============================================
                                        SQLite              PostgreSQL
 =====================================  ==================  ============================================
-import (/Bulk; CPU-bound rate)         1,361/s (1,428/s)   1,277/s (1,626/s; server 193 ms CPU/1,000)
+import (/Bulk; CPU-bound rate)         1,361/s (1,428/s)   1,277/s (1,626/s; server 193 ms CPU/1,000);
+                                                           371/s in a second run, see below
 groups (10 members each)               124/s               62/s
 userName eq p50 (CPU) / p99            2.83 (2.83) / 5.9   6.19 (5.51) / 9.4  [3.70 (3.39) in a faster
                                                            window the same day; see below]
@@ -24,10 +25,13 @@ meta.lastModified gt delta p50 (CPU)   22.7 (22.7) ms      25.8 (18.2) ms
 =====================================  ==================  ============================================
 
 This VM's speed drifts by up to ~2x within minutes, visible in the CPU column: the same PostgreSQL eq lookup
-cost 3.4 ms of CPU in one window and 5.1-6.2 ms in others (the same code, alternating runs at 5,000-20,000
-users: 3.87 / 8.15 ms p50). SQLite meets all three targets with margin; PostgreSQL meets import and paging, and
-eq p50 only in the faster windows (its client CPU per lookup is ~1.8x SQLite's: psycopg's execute and result
-set-up, the statement's cache key, the token's revocation check as its own round trip).
+cost 3.4 ms of CPU in one window (SQLite 3.6 ms beside it) and 5.1-6.2 ms in others (the same code, alternating
+runs at 5,000-20,000 users: 3.87 / 8.15 ms p50). SQLite meets all three targets with margin. PostgreSQL meets
+paging; eq p50 only in the faster windows; and the import is bimodal: a second 100,000 run, same code, gave
+371 users/s with the server at 2,128 ms CPU per 1,000 users: most likely (not proven) the inserting backend merged the
+GIN trigram indexes' pending lists (4 MB each by default) instead of autovacuum on the other core. With
+``fastupdate=off`` (tried, storage only, 40,000 users) the cost is steady at ~1,270 ms per 1,000 users: steady
+but not faster. Trigram maintenance is what limits PostgreSQL imports now.
 
 Start of the day (same machine, load ~2-3): SQLite import 730-761/s, eq 3.30 ms, paging 6,622-8,275/s;
 PostgreSQL import 255-570/s, eq 7-10 ms, paging 2,600-4,800/s. What changed, by part:
