@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, select
+from sqlalchemy import BindParameter, DateTime, Engine, MetaData, Select, create_engine, event, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -85,8 +85,9 @@ class Base(DeclarativeBase):
 ModelT = TypeVar("ModelT")
 
 
-def scoped(model: type[ModelT], tenant_id: str) -> Select[tuple[ModelT]]:
-    """``SELECT model WHERE model.tenant_id = tenant_id``: the only way to start a tenant-owned query."""
+def scoped(model: type[ModelT], tenant_id: str | BindParameter[str]) -> Select[tuple[ModelT]]:
+    """``SELECT model WHERE model.tenant_id = tenant_id``: the only way to start a tenant-owned query.
+    ``tenant_id`` may be a bound parameter, for a statement built once and run for each request's tenant."""
     column = getattr(model, "tenant_id", None)
     if column is None:
         raise TypeError(f"{model.__name__} is not tenant-owned")

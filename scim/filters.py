@@ -16,10 +16,10 @@ refused with ``invalidFilter`` instead of being filtered in Python.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from scim2_models import InvalidFilterException, InvalidPathException, ScimFilter
 from scim2_models.path import (
@@ -36,7 +36,7 @@ from scim2_models.path import (
     coerce_value,
 )
 from scim2_models.path.resolution import _validate_operator  # the library's own operator/type rules
-from sqlalchemy import ColumnElement, and_, exists, false, func, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, func, literal, not_, or_, select, true
 
 STRING, BOOLEAN, DATETIME = "string", "boolean", "datetime"
 LIKE_ESCAPE = "\\"
@@ -111,26 +111,107 @@ def _nonempty(expr: Any, kind: str) -> ColumnElement[bool]:
     return expr.is_not(None)
 
 
-class _BooleanVisitor(FilterVisitor[ColumnElement[bool]]):
-    """``not``, ``and`` and ``or``, shared by the resource filter and the filter inside ``attr[...]``."""
+# How one comparison reads once its value is known (:func:`_classify`). The SQL of a filter depends only on its
+# shape (the tree without its values) and on these outcomes, so it is built once per shape and outcomes
+# (:func:`filter_condition`) and each filter only supplies its values (:func:`plan_filter`).
+IS_NULL, NOT_NULL, NEVER, ALWAYS, COMPARE = "is null", "is not null", "never", "always", "compare"
+_SUBSTRING = {CompareOperator.co: "%{}%", CompareOperator.sw: "{}%", CompareOperator.ew: "%{}"}
 
-    def visit_not(self, node: Not) -> ColumnElement[bool]:
-        return not_(self.visit(node.expr))
 
-    def visit_logical_expr(self, node: LogicalExpr) -> ColumnElement[bool]:
+def _classify(column: Column, binding: AttributeBinding, op: CompareOperator, raw: Any) -> tuple[str, Any]:
+    """``column op raw`` as ``ScimFilter.match`` reads it: an outcome and, for ``COMPARE``, the operand the
+    column is compared with (case-folded when the attribute is case-insensitive, a LIKE pattern for
+    ``co``/``sw``/``ew``). Raises ``invalidFilter`` for a value the attribute cannot hold."""
+    value = coerce_value(binding, raw, op)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # an xsd:dateTime without an offset (RFC 7643 §2.3.5) is read as UTC
+    if value is None:
+        return (IS_NULL if op is CompareOperator.eq else NOT_NULL if op is CompareOperator.ne else NEVER), None
+    if column.kind == STRING:
+        if not isinstance(value, str):
+            return NEVER, None
+        try:
+            operand = binding.comparable(value)
+        except ValueError:
+            return (ALWAYS if op is CompareOperator.ne else NEVER), None
+    else:
+        if op in _SUBSTRING:
+            return NEVER, None
+        operand = value
+    if op in _SUBSTRING:
+        operand = _SUBSTRING[op].format(escape_like(operand))
+    return COMPARE, operand
+
+
+def _comparison_sql(column: Column, binding: AttributeBinding, op: CompareOperator, outcome: str, name: str,
+                    dialect: Dialect) -> ColumnElement[bool]:
+    """The SQL of a comparison of this ``outcome``, its operand the bound parameter ``name``; never NULL (so
+    that ``not`` stays exact)."""
+    if outcome == IS_NULL:
+        return column.expr.is_(None)
+    if outcome == NOT_NULL:
+        return column.expr.is_not(None)
+    if outcome in (NEVER, ALWAYS):
+        return true() if outcome == ALWAYS else false()
+    expr = column.expr
+    if column.kind == STRING and not binding.case_exact:
+        expr = column.folded if column.folded is not None else func.lower(column.expr)
+    operand = bindparam(name, type_=column.expr.type)  # lower(column) has no type of its own
+    guard = column.expr.is_not(None)
+    if op is CompareOperator.eq:
+        return and_(guard, expr == operand)
+    if op is CompareOperator.ne:
+        return or_(column.expr.is_(None), expr != operand)
+    if op in _SUBSTRING:
+        return and_(guard, expr.like(operand, escape=LIKE_ESCAPE))
+    ordered = dialect.ordered(expr) if column.kind == STRING else expr
+    comparisons = {
+        CompareOperator.gt: ordered > operand,
+        CompareOperator.ge: ordered >= operand,
+        CompareOperator.lt: ordered < operand,
+        CompareOperator.le: ordered <= operand,
+    }
+    return and_(guard, comparisons[op])
+
+
+class _BooleanVisitor(FilterVisitor[Any]):
+    """``not``, ``and`` and ``or``, shared by the resource filter and the filter inside ``attr[...]``.
+    ``build`` is False while planning: nodes are resolved and checked, but no SQL is made (they return None)."""
+
+    build: bool
+
+    def visit_not(self, node: Not) -> Any:
+        inner = self.visit(node.expr)
+        return not_(inner) if self.build else None
+
+    def visit_logical_expr(self, node: LogicalExpr) -> Any:
         terms = [self.visit(term) for term in node.terms]
+        if not self.build:
+            return None
         return and_(*terms) if node.op == LogicalOperator.and_ else or_(*terms)
 
 
 class SqlFilter(_BooleanVisitor):
-    """Compile a filter bound to one resource model into a boolean SQL expression over its table."""
+    """Compile a filter bound to one resource model into a boolean SQL expression over its table, in two passes.
 
-    def __init__(self, scim_filter: ScimFilter[Any], attributes: AttributeMap, dialect: Dialect) -> None:
+    Planning (``outcomes`` None) resolves and checks every node and classifies each comparison's value
+    (:func:`_classify`) into ``self.outcomes`` and ``self.params``, building no SQL. Building (``outcomes``
+    given, the planning's) makes the SQL, each operand a bound parameter named ``filter_<n>``, so the same SQL
+    serves every filter of that shape and outcomes; the values never reach it.
+    """
+
+    def __init__(self, scim_filter: ScimFilter[Any], attributes: AttributeMap, dialect: Dialect,
+                 outcomes: tuple[str, ...] | None = None) -> None:
         self.filter = scim_filter
         self.attributes = attributes
         self.dialect = dialect
+        self.build = outcomes is not None
+        self._given = iter(outcomes or ())
+        self.outcomes: list[str] = []
+        self.params: dict[str, Any] = {}
+        self._operands = 0
 
-    def compile(self) -> ColumnElement[bool]:
+    def compile(self) -> Any:
         return self.visit(self.filter.ast)
 
     # -- resolution ------------------------------------------------------------------------------------------
@@ -155,58 +236,33 @@ class SqlFilter(_BooleanVisitor):
 
     # -- comparisons ---------------------------------------------------------------------------------------------
 
-    def _compare(self, column: Column, binding: AttributeBinding, op: CompareOperator, raw: Any) -> ColumnElement[bool]:
-        """``column op value`` as ``ScimFilter.match`` reads it, never NULL (so that ``not`` stays exact)."""
-        value = coerce_value(binding, raw, op)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)  # an xsd:dateTime without an offset (RFC 7643 §2.3.5) is read as UTC
-        if value is None:
-            if op is CompareOperator.eq:
-                return column.expr.is_(None)
-            if op is CompareOperator.ne:
-                return column.expr.is_not(None)
-            return false()
-        if column.kind == STRING:
-            if not isinstance(value, str):
-                return false()
-            try:
-                operand = binding.comparable(value)
-            except ValueError:
-                return true() if op is CompareOperator.ne else false()
-            expr = column.expr
-            if not binding.case_exact:
-                expr = column.folded if column.folded is not None else func.lower(column.expr)
+    def _compare(self, column: Column, binding: AttributeBinding, op: CompareOperator, raw: Any) -> Any:
+        """``column op raw``: classified while planning, SQL while building (see the class)."""
+        if self.build:
+            outcome = next(self._given)
         else:
-            if op in (CompareOperator.co, CompareOperator.sw, CompareOperator.ew):
-                return false()
-            operand, expr = value, column.expr
-        guard = column.expr.is_not(None)
-        if op is CompareOperator.eq:
-            return and_(guard, expr == operand)
-        if op is CompareOperator.ne:
-            return or_(column.expr.is_(None), expr != operand)
-        if op is CompareOperator.co:
-            return and_(guard, expr.like(f"%{escape_like(operand)}%", escape=LIKE_ESCAPE))
-        if op is CompareOperator.sw:
-            return and_(guard, expr.like(f"{escape_like(operand)}%", escape=LIKE_ESCAPE))
-        if op is CompareOperator.ew:
-            return and_(guard, expr.like(f"%{escape_like(operand)}", escape=LIKE_ESCAPE))
-        ordered = self.dialect.ordered(expr) if column.kind == STRING else expr
-        comparisons = {
-            CompareOperator.gt: ordered > operand,
-            CompareOperator.ge: ordered >= operand,
-            CompareOperator.lt: ordered < operand,
-            CompareOperator.le: ordered <= operand,
-        }
-        return and_(guard, comparisons[op])
+            outcome, operand = _classify(column, binding, op, raw)
+            self.outcomes.append(outcome)
+        name = ""
+        if outcome == COMPARE:
+            name = f"filter_{self._operands}"
+            self._operands += 1
+            if not self.build:
+                self.params[name] = operand
+        return _comparison_sql(column, binding, op, outcome, name, self.dialect) if self.build else None
 
-    def _children_match(self, spec: Children, condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    def _children_match(self, spec: Children, condition: Any) -> Any:
+        if not self.build:
+            return None
         return exists(select(literal(1)).select_from(spec.table).where(spec.link(), condition))
 
-    def visit_comparison(self, node: Comparison) -> ColumnElement[bool]:
+    def _either(self, *terms: Any) -> Any:
+        return or_(*terms) if self.build else None
+
+    def visit_comparison(self, node: Comparison) -> Any:
         binding = self._binding(node.attr_path, comparison=True)
         if binding is None:
-            return false()
+            return false() if self.build else None
         _validate_operator(binding, node.op)
         spec = self._spec(binding)
         if isinstance(spec, Column):
@@ -221,18 +277,24 @@ class SqlFilter(_BooleanVisitor):
             # "no value equals": ScimFilter.match reads ne on a multi-valued attribute universally.
             equal = self._children_match(spec, self._compare(sub, binding, CompareOperator.eq, node.value))
             if use_fallback:
-                equal = or_(equal, self._compare(spec.fallback, binding, CompareOperator.eq, node.value))
-            return not_(equal)
+                equal = self._either(equal, self._compare(spec.fallback, binding, CompareOperator.eq, node.value))
+            return not_(equal) if self.build else None
         matched = self._children_match(spec, self._compare(sub, binding, node.op, node.value))
         if use_fallback:
-            matched = or_(matched, self._compare(spec.fallback, binding, node.op, node.value))
+            matched = self._either(matched, self._compare(spec.fallback, binding, node.op, node.value))
         return matched
 
-    def visit_present(self, node: Present) -> ColumnElement[bool]:
+    def visit_present(self, node: Present) -> Any:
         binding = self._binding(node.attr_path, comparison=False)
         if binding is None:
-            return false()
+            return false() if self.build else None
         spec = self._spec(binding)
+        if isinstance(spec, Children) and binding.sub_field_name is not None:
+            sub = spec.sub.get(self._sub_name(binding))
+            if sub is None:
+                raise InvalidFilterException(detail=f"Portico does not filter on {binding.urn!r}")
+        if not self.build:
+            return None
         if isinstance(spec, Column):
             return _nonempty(spec.expr, spec.kind)
         if isinstance(spec, Presence):
@@ -243,18 +305,15 @@ class SqlFilter(_BooleanVisitor):
             if spec.fallback is not None:
                 matched = or_(matched, _nonempty(spec.fallback.expr, STRING))
             return matched
-        sub = spec.sub.get(self._sub_name(binding))
-        if sub is None:
-            raise InvalidFilterException(detail=f"Portico does not filter on {binding.urn!r}")
         matched = self._children_match(spec, _nonempty(sub.expr, sub.kind))
         if spec.fallback is not None and self._sub_name(binding) == "value":
             matched = or_(matched, _nonempty(spec.fallback.expr, STRING))
         return matched
 
-    def visit_value_path(self, node: ValuePath) -> ColumnElement[bool]:
+    def visit_value_path(self, node: ValuePath) -> Any:
         binding = self._binding(node.attr_path, comparison=False)
         if binding is None:
-            return false()
+            return false() if self.build else None
         spec = self._spec(binding)
         if not isinstance(spec, Children):
             raise InvalidFilterException(detail=f"{binding.urn!r} is not a multi-valued complex attribute")
@@ -267,6 +326,7 @@ class _EntryFilter(_BooleanVisitor):
 
     def __init__(self, outer: SqlFilter, spec: Children, attr_path: AttrPath) -> None:
         self.outer, self.spec, self.attr_path = outer, spec, attr_path
+        self.build = outer.build
 
     def _sub(self, path: AttrPath, *, comparison: bool) -> tuple[Column, AttributeBinding] | None:
         if path.sub_attr is not None or path.uri is not None:
@@ -280,27 +340,68 @@ class _EntryFilter(_BooleanVisitor):
             raise InvalidFilterException(detail=f"Portico does not filter on {binding.urn!r}")
         return column, binding
 
-    def visit_comparison(self, node: Comparison) -> ColumnElement[bool]:
+    def visit_comparison(self, node: Comparison) -> Any:
         found = self._sub(node.attr_path, comparison=True)
         if found is None:
-            return false()
+            return false() if self.build else None
         _validate_operator(found[1], node.op)
         return self.outer._compare(found[0], found[1], node.op, node.value)
 
-    def visit_present(self, node: Present) -> ColumnElement[bool]:
+    def visit_present(self, node: Present) -> Any:
         found = self._sub(node.attr_path, comparison=False)
+        if not self.build:
+            return None
         return false() if found is None else _nonempty(found[0].expr, found[0].kind)
 
-    def visit_value_path(self, node: ValuePath) -> ColumnElement[bool]:
+    def visit_value_path(self, node: ValuePath) -> Any:
         raise InvalidFilterException(detail="value filters cannot be nested")
+
+
+def _shape(node: Any) -> Any:
+    """The filter tree without its values: what, with the comparisons' outcomes, decides its SQL."""
+    if isinstance(node, Comparison):
+        return replace(node, value=None)
+    if isinstance(node, Not):
+        return replace(node, expr=_shape(node.expr))
+    if isinstance(node, LogicalExpr):
+        return replace(node, terms=tuple(_shape(term) for term in node.terms))
+    if isinstance(node, ValuePath):
+        return replace(node, val_filter=_shape(node.val_filter))
+    return node
+
+
+class FilterPlan(NamedTuple):
+    """A checked filter: ``key`` (hashable: its shape and outcomes) picks its SQL, ``params`` are its values."""
+
+    key: Hashable
+    params: dict[str, Any]
+
+
+def plan_filter(scim_filter: ScimFilter[Any], model: type, attributes: AttributeMap, dialect: Dialect) -> FilterPlan:
+    """Resolve, check and classify ``scim_filter`` for resources of ``model`` (raises ``invalidFilter`` as
+    compiling would), without building SQL: :func:`filter_condition` builds it from the plan's key."""
+    planner = SqlFilter(ScimFilter[model](scim_filter.ast), attributes, dialect)  # type: ignore[valid-type]
+    planner.compile()
+    return FilterPlan((_shape(scim_filter.ast), tuple(planner.outcomes)), planner.params)
+
+
+def filter_condition(key: Hashable, model: type, attributes: AttributeMap, dialect: Dialect) -> ColumnElement[bool]:
+    """The SQL condition of every filter planned with ``key`` (:func:`plan_filter`), its values bound
+    parameters named as the plan's ``params``."""
+    shape, outcomes = key  # type: ignore[misc]
+    built = SqlFilter(ScimFilter[model](shape), attributes, dialect, outcomes)  # type: ignore[valid-type]
+    condition: ColumnElement[bool] = built.compile()
+    return condition
 
 
 def compile_filter(
     scim_filter: ScimFilter[Any], model: type, attributes: AttributeMap, dialect: Dialect
 ) -> ColumnElement[bool]:
-    """The SQL condition of ``scim_filter`` for resources of ``model`` stored as ``attributes`` describes."""
-    bound = ScimFilter[model](scim_filter.ast)  # type: ignore[valid-type]
-    return SqlFilter(bound, attributes, dialect).compile()
+    """The SQL condition of ``scim_filter`` for resources of ``model`` stored as ``attributes`` describes, its
+    values bound."""
+    plan = plan_filter(scim_filter, model, attributes, dialect)
+    condition = filter_condition(plan.key, model, attributes, dialect)
+    return condition.params(plan.params) if plan.params else condition  # true()/false() cannot be copied
 
 
 def sort_expression(binding: AttributeBinding, attributes: AttributeMap, dialect: Dialect) -> Any:
@@ -339,9 +440,12 @@ __all__ = [
     "Children",
     "Column",
     "Dialect",
+    "FilterPlan",
     "Presence",
     "SqlFilter",
     "compile_filter",
     "escape_like",
+    "filter_condition",
+    "plan_filter",
     "sort_expression",
 ]

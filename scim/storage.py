@@ -8,10 +8,10 @@ operation of a Bulk request leaves the others; the interface commits the request
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from scim2_models import ForbiddenException as ScimForbidden
 from scim2_models import (
@@ -28,7 +28,7 @@ from scim2_models import (
     UniquenessException,
 )
 from scim2_server.storage import ScimStorage, SearchPage
-from sqlalchemy import Select, and_, func, literal_column, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, or_, select, true, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -41,7 +41,7 @@ from idp.invitations import service as invitations
 from idp.invitations.model import InvitationRequest, Inviter
 from idp.models import Group, Tenant, User
 from scim.attributes import group_attributes, user_attributes
-from scim.filters import AttributeMap, Dialect, compile_filter, sort_expression
+from scim.filters import AttributeMap, Dialect, filter_condition, plan_filter, sort_expression
 from scim.related import (
     GROUP_MEMBERS,
     IDENTITIES,
@@ -61,6 +61,45 @@ _WITH_MEMBERS = (GROUP_MEMBERS,)
 _ON_REQUEST = ("identities", "sponsors")  # the guest attributes returned on request that are related rows
 _ATTRIBUTES = {USER: user_attributes(), GROUP: group_attributes()}
 _ORM = {USER: User, GROUP: Group}
+TENANT, IDS = "tenant", "ids"  # bound parameters of the cached statements: the tenant's id, the ids to load
+
+T = TypeVar("T")
+
+
+class StatementCache:
+    """Statements built once per shape and reused, values passed as bound parameters: building a statement
+    and computing its SQLAlchemy cache key cost more CPU than running an ``eq`` lookup on its index (a
+    reused statement keeps its cache key). Bounded: emptied when it holds ``size`` statements (clients send
+    a few filter shapes; a stream of new shapes costs rebuilding, never memory). Shared by threads: a race
+    builds a statement twice, which is harmless."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._items: dict[Hashable, Any] = {}
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        item = self._items.get(key)
+        if item is None:
+            item = build()
+            if len(self._items) >= self.size:
+                self._items.clear()
+            self._items[key] = item
+        return item  # type: ignore[no-any-return]
+
+
+_STATEMENTS = StatementCache()
+
+
+class _Query(NamedTuple):
+    """A search on one resource type: its ``condition`` and ``base`` statement (the tenant's rows matching
+    the filter) with bound parameters (``params``: the tenant, the filter's values); ``key`` identifies
+    them in ``_STATEMENTS``."""
+
+    orm: Any
+    condition: ColumnElement[bool]
+    base: Select[Any]
+    params: dict[str, Any]
+    key: tuple[Any, ...]
 
 
 def _scim_error(exc: DomainError) -> Exception:
@@ -208,13 +247,24 @@ class SqlStorage(ScimStorage):
         return _WITH_MEMBERS if wanted else ()
 
     def _page(
+        self, stmt: Select[Any], key: Any, orm: Any, descending: bool, relations: tuple[Relation, ...],
+        params: dict[str, Any], *, offset: int = 0, limit: int | None = None, cache_key: Hashable = None,
+    ) -> list[Any]:
+        """The rows of ``stmt`` (its bound ``params``) in the order of :func:`_order` (from ``offset``, at most
+        ``limit``), each with its ``relations`` (:meth:`_relations`) and, when ordered by a key, that key as
+        ``sort_key``: one statement (``scim.related``), kept in ``_STATEMENTS`` under ``cache_key`` if given.
+        The filtered, ordered, limited rows are a derived table, so related rows are read for the page only."""
+        def build() -> Select[Any]:
+            return self._page_statement(stmt, key, orm, descending, relations, offset=offset, limit=limit)
+
+        outer = build() if cache_key is None else _STATEMENTS.get(cache_key, build)
+        return self._rows(outer, params).all()  # fetchall: the driver reads the rows at once
+
+    def _page_statement(
         self, stmt: Select[Any], key: Any, orm: Any, descending: bool, relations: tuple[Relation, ...], *,
         offset: int = 0, limit: int | None = None,
-    ) -> list[Any]:
-        """The rows of ``stmt`` in the order of :func:`_order` (from ``offset``, at most ``limit``), each with
-        its ``relations`` (:meth:`_relations`) and, when ordered by a key, that key as ``sort_key``: one
-        statement (``scim.related``).
-        The filtered, ordered, limited rows are a derived table, so related rows are read for the page only."""
+    ) -> Select[Any]:
+        """The statement of :meth:`_page`."""
         never_null = _never_null(key)
         if key is not None:
             stmt = stmt.add_columns(key.label("sort_key"))
@@ -227,14 +277,19 @@ class SqlStorage(ScimStorage):
         sort_key = literal_column(f"{PAGE}.sort_key", key.type) if key is not None else None
         outer = select(*columns, *([sort_key.label("sort_key")] if sort_key is not None else []))
         outer = outer.select_from(stmt.subquery(PAGE))
-        outer = outer.order_by(*_order(sort_key, literal_column(f"{PAGE}.id"), never_null, descending))
-        return self._rows(outer).all()  # fetchall: the driver reads the rows at once
+        return outer.order_by(*_order(sort_key, literal_column(f"{PAGE}.id"), never_null, descending))
 
     def _load(self, kind: str, ids: list[str], relations: tuple[Relation, ...]) -> list[Any]:
-        """The rows of these ids (in id order) with their ``relations``, in one statement."""
+        """The rows of these ids (in id order) with their ``relations``, in one (cached) statement."""
         orm = _ORM[kind]
-        stmt = scoped(orm, self.tenant.id).where(orm.id.in_(ids)).with_only_columns(orm.__table__)
-        return self._page(stmt, None, orm, False, relations)
+
+        def build() -> Select[Any]:
+            stmt = (scoped(orm, bindparam(TENANT)).where(orm.id.in_(bindparam(IDS, expanding=True)))
+                    .with_only_columns(orm.__table__))
+            return self._page_statement(stmt, None, orm, False, relations)
+
+        stmt = _STATEMENTS.get(("load", self.sql_dialect, kind, relations), build)
+        return self._rows(stmt, {TENANT: self.tenant.id, IDS: ids}).all()
 
     def _resources(
         self, kind: str, rows: list[Any], model: type[Resource[Any]], relations: tuple[Relation, ...], *,
@@ -423,24 +478,25 @@ class SqlStorage(ScimStorage):
         resource_type = resource_types[0]
         kind = self._kind(resource_type)
         model = self._model(resource_type)
-        orm, condition, base = self._query(kind, model, search_request)
+        query = self._query(kind, model, search_request)
         raw = self._raw(search_request)
-        key = self._sort_key(search_request, model, _ATTRIBUTES[kind], orm)
+        key = self._sort_key(search_request, model, _ATTRIBUTES[kind], query.orm)
         descending = search_request.sort_by is not None and \
             search_request.sort_order == SearchRequest.SortOrder.descending
         if search_request.cursor is None:
             start, count = search_request.start_index_0 or 0, search_request.count
             if count == 0:
-                return SearchPage(self._count(orm, condition), [])
+                return SearchPage(self._count(query), [])
             relations = self._search_relations(kind, search_request, raw)
-            rows = self._page(base, key, orm, descending, relations, offset=start, limit=count)
+            cache_key = ("page", *query.key, search_request.sort_by, descending, relations, start, count)
+            rows = self._page(query.base, key, query.orm, descending, relations, query.params, offset=start,
+                              limit=count, cache_key=cache_key)
             # A page that ends before its count ends the result: its total is known without counting (an eq
             # lookup). Else a separate count (a window count would make the database sort every match).
             last = (count is None or len(rows) < count) and (rows or start == 0)
-            total = start + len(rows) if last else self._count(orm, condition)
+            total = start + len(rows) if last else self._count(query)
             return SearchPage(total, self._resources(kind, rows, model, relations, raw=raw))
-        return self._cursor_page(kind, model, orm, base, key, descending, search_request, position, condition,
-                                 raw)
+        return self._cursor_page(kind, model, query, key, descending, search_request, position, raw)
 
     def _search_relations(self, kind: str, search_request: SearchRequest[Any], raw: bool) -> tuple[Relation, ...]:
         """The related rows a search returns: a user's groups and a group's members unless left out, a user's
@@ -452,16 +508,23 @@ class SqlStorage(ScimStorage):
     def _raw(self, search_request: SearchRequest[Any]) -> bool:
         return self.raw_pages and not search_request.attributes and not search_request.excluded_attributes
 
-    def _query(self, kind: str, model: Any, search_request: SearchRequest[Any]) -> tuple[Any, Any, Select[Any]]:
-        """The table, the filter's SQL condition and the base statement of a search on one resource type."""
-        orm = _ORM[kind]
-        condition = (
-            compile_filter(search_request.filter, model, _ATTRIBUTES[kind], self.dialect)
-            if search_request.filter is not None else true()
-        )
-        # Plain rows, not ORM objects: a page is serialised, never changed (related rows: _page).
-        base = scoped(orm, self.tenant.id).where(condition).with_only_columns(orm.__table__)
-        return orm, condition, base
+    def _query(self, kind: str, model: Any, search_request: SearchRequest[Any]) -> _Query:
+        """A search on one resource type: the filter checked and planned (``invalidFilter`` otherwise), its
+        condition and base statement built once per filter shape."""
+        orm, attributes = _ORM[kind], _ATTRIBUTES[kind]
+        plan = None
+        if search_request.filter is not None:
+            plan = plan_filter(search_request.filter, model, attributes, self.dialect)
+        key = (self.sql_dialect, kind, model, None if plan is None else plan.key)
+
+        def build() -> tuple[ColumnElement[bool], Select[Any]]:
+            condition = true() if plan is None else filter_condition(plan.key, model, attributes, self.dialect)
+            # Plain rows, not ORM objects: a page is serialised, never changed (related rows: _page).
+            return condition, scoped(orm, bindparam(TENANT)).where(condition).with_only_columns(orm.__table__)
+
+        condition, base = _STATEMENTS.get(("query", *key), build)
+        params = {TENANT: self.tenant.id, **({} if plan is None else plan.params)}
+        return _Query(orm, condition, base, params, key)
 
     def _root_search(
         self, resource_types: list[ResourceType], search_request: SearchRequest[Any], position: Any
@@ -479,15 +542,16 @@ class SqlStorage(ScimStorage):
         found: list[Any] = []
         if search_request.cursor is None:
             total, skip = 0, search_request.start_index_0 or 0
-            for (kind, model), (orm, condition, base) in zip(parts, queries, strict=True):
-                size = self._count(orm, condition)
+            for (kind, model), query in zip(parts, queries, strict=True):
+                size = self._count(query)
                 total += size
                 remaining = None if count is None else count - len(found)
                 if remaining == 0 or skip >= size:
                     skip = max(0, skip - size)
                     continue
                 relations = self._search_relations(kind, search_request, raw)
-                rows = self._page(base, orm.created_at, orm, False, relations, offset=skip, limit=remaining)
+                rows = self._page(query.base, query.orm.created_at, query.orm, False, relations, query.params,
+                                  offset=skip, limit=remaining)
                 skip = 0
                 found += self._resources(kind, rows, model, relations, raw=raw)
             return SearchPage(total, RawPage(found) if raw else found)
@@ -499,22 +563,22 @@ class SqlStorage(ScimStorage):
                 raise InvalidCursorException from None
             if not 0 <= first < len(parts):
                 raise InvalidCursorException
-        total = sum(self._count(orm, condition) for orm, condition, _ in queries) if position is None else None
+        total = sum(self._count(query) for query in queries) if position is None else None
         if count == 0:
             return SearchPage(total, [])
         page = SearchPage(total, [])
         for index in range(first, len(parts)):
             kind, model = parts[index]
-            orm, condition, base = queries[index]
+            query = queries[index]
             remaining = None if count is None else count - len(found)
             if remaining == 0:
-                if self._count(orm, condition):
+                if self._count(query):
                     page.next = {"t": index, "p": None}
                     break
                 continue
             sub = search_request.model_copy(update={"count": remaining})
-            part = self._cursor_page(kind, model, orm, base, orm.created_at, False, sub,
-                                     inner if index == first else None, condition, raw)
+            part = self._cursor_page(kind, model, query, query.orm.created_at, False, sub,
+                                     inner if index == first else None, raw)
             if index == first and part.previous is not None:
                 page.previous = {"t": index, "p": part.previous}
             found += part.resources
@@ -534,9 +598,12 @@ class SqlStorage(ScimStorage):
             return None
         return sort_expression(binding, attributes, self.dialect)
 
-    def _count(self, orm: Any, condition: Any) -> int:
-        stmt = select(func.count()).select_from(orm).where(orm.tenant_id == self.tenant.id, condition)
-        return int(self._rows(stmt).scalar() or 0)
+    def _count(self, query: _Query) -> int:
+        def build() -> Select[Any]:
+            return select(func.count()).select_from(query.orm).where(query.orm.tenant_id == bindparam(TENANT),
+                                                                     query.condition)
+
+        return int(self._rows(_STATEMENTS.get(("count", *query.key), build), query.params).scalar() or 0)
 
     @staticmethod
     def _after(key: Any, orm: Any, anchor: dict[str, Any], descending: bool) -> Any:
@@ -557,12 +624,13 @@ class SqlStorage(ScimStorage):
         return or_(key.is_(None), key > value, and_(key == value, orm.id > ident))
 
     def _cursor_page(
-        self, kind: str, model: Any, orm: Any, base: Select[Any], key: Any, descending: bool,
-        search_request: SearchRequest[Any], position: Any, condition: Any, raw: bool,
+        self, kind: str, model: Any, query: _Query, key: Any, descending: bool,
+        search_request: SearchRequest[Any], position: Any, raw: bool,
     ) -> SearchPage:
+        orm, base = query.orm, query.base
         count = search_request.count
         if count == 0:
-            return SearchPage(self._count(orm, condition) if position is None else None, [])
+            return SearchPage(self._count(query) if position is None else None, [])
         direction, anchor = "next", None
         if position is not None:
             try:
@@ -576,20 +644,20 @@ class SqlStorage(ScimStorage):
         relations = self._search_relations(kind, search_request, raw)
         if direction == "next":
             stmt = base if anchor is None else base.where(self._after(key, orm, anchor, descending))
-            rows = self._page(stmt, key, orm, descending, relations, limit=limit)
+            rows = self._page(stmt, key, orm, descending, relations, query.params, limit=limit)
             more_after = count is not None and len(rows) > count
             rows = rows[:count] if count is not None else rows
             more_before = anchor is not None
         else:
             assert anchor is not None
             stmt = base.where(self._after(key, orm, anchor, not descending))
-            rows = self._page(stmt, key, orm, not descending, relations, limit=limit)
+            rows = self._page(stmt, key, orm, not descending, relations, query.params, limit=limit)
             more_before = count is not None and len(rows) > count
             rows = list(reversed(rows[:count] if count is not None else rows))
             more_after = True
         total = None
         if position is None:  # the first page: the whole result when nothing follows, else counted
-            total = len(rows) if not more_after else self._count(orm, condition)
+            total = len(rows) if not more_after else self._count(query)
         page = SearchPage(total, self._resources(kind, rows, model, relations, raw=raw))
         if rows and more_after:
             page.next = self._position("next", rows[-1], key)

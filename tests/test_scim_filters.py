@@ -168,3 +168,54 @@ def test_the_database_filters_and_pages(app: Flask, scim: Scim) -> None:
     assert selects, statements
     assert all("lower(users.title) = " in s for s in selects)
     assert all("LIMIT" in s and "OFFSET" in s for s in selects)
+
+
+def _plan(filter_text: str) -> Any:
+    from scim.filters import plan_filter
+
+    return plan_filter(ScimFilter[UserResource](filter_text), UserResource, user_attributes(), Dialect("sqlite"))
+
+
+def test_filters_of_one_shape_share_their_sql_and_keep_their_own_values(
+    scim: Scim, people: dict[str, dict[str, Any]]
+) -> None:
+    """A page statement is built once per filter shape (scim.storage.StatementCache) and run with each
+    filter's values: the second lookup of a shape must find its own user, not the first one's."""
+    assert _plan('userName eq "bob"').key == _plan('userName eq "ALICE@contoso.com"').key
+    assert _plan('userName eq "bob"').params == {"filter_0": "bob"}
+    for _ in range(2):
+        for name, user_name in (("alice", "alice@contoso.com"), ("bob", "bob"), ("dave", "dave_%")):
+            assert [r["id"] for r in scim.search(f'userName eq "{user_name}"')] == [people[name]["id"]]
+        assert scim.search('userName eq "nobody"') == []
+    found = {r["id"] for r in scim.search('title eq "boss" or userName eq "bob"')}
+    assert found == {people["alice"]["id"], people["bob"]["id"]}
+    found = {r["id"] for r in scim.search('title eq "50% off" or displayName eq "carol"')}
+    assert found == {people["dave"]["id"], people["carol"]["id"]}
+
+
+def test_a_value_that_changes_the_sql_gives_another_statement(scim: Scim, people: dict[str, dict[str, Any]]) -> None:
+    """Same shape, another outcome (null instead of a string): another key, and the right rows either way."""
+    assert _plan('title eq "Boss"').key != _plan("title eq null").key
+    assert _plan('title ne "Boss"').key != _plan("title ne null").key
+    for _ in range(2):
+        assert {r["id"] for r in scim.search('title eq "Boss"')} == {people["alice"]["id"]}
+        assert {r["id"] for r in scim.search("title eq null")} == {people["bob"]["id"], people["carol"]["id"]}
+        assert {r["id"] for r in scim.search("title ne null")} == {people["alice"]["id"], people["dave"]["id"]}
+        assert {r["id"] for r in scim.search('title ne "Boss"')} == {
+            people[name]["id"] for name in ("bob", "carol", "dave")}
+
+
+def test_one_filter_in_two_tenants_reads_each_tenants_own_users(
+    app: Flask, client: FlaskClient, scim: Scim, fabrikam: Tenant
+) -> None:
+    """The statements are shared by tenants (the tenant is a bound parameter): each still reads its own rows."""
+    ours = scim.create_user("same@contoso.com", displayName="Same")
+    at_fabrikam = Scim(client, "fabrikam", access_token(app, fabrikam, ["scim.read", "scim.write"]))
+    theirs = at_fabrikam.create_user("same@fabrikam.com", displayName="Same")
+    for _ in range(2):
+        assert [r["id"] for r in scim.search('displayName eq "same"')] == [ours["id"]]
+        assert [r["id"] for r in at_fabrikam.search('displayName eq "same"')] == [theirs["id"]]
+        assert scim.search('userName eq "same@fabrikam.com"') == []
+        assert at_fabrikam.search('userName eq "same@contoso.com"') == []
+        assert scim.get(f"Users/{theirs['id']}").status_code == 404
+        assert at_fabrikam.get(f"Users/{theirs['id']}").json["id"] == theirs["id"]

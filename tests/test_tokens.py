@@ -56,3 +56,42 @@ def test_foreign_key_rejected(store: KeyStore, tmp_path: Path) -> None:
     other.ensure()
     with pytest.raises(InvalidToken):
         verify_access_token(store, mint(other), issuer=ISS)
+
+
+def test_a_token_checked_once_is_refused_once_its_key_is_retired(store: KeyStore) -> None:
+    """Signatures are checked once per token and key set (idp.tokens._SignatureChecks); retiring the key that
+    signed a token (another key set) makes the next verification check it again, and refuse it."""
+    token = mint(store)
+    assert verify_access_token(store, token, issuer=ISS)["tid"] == "t1"
+    assert verify_access_token(store, token, issuer=ISS)["tid"] == "t1"  # from the checked tokens
+    store.rotate("RS256")
+    assert verify_access_token(store, token, issuer=ISS)["tid"] == "t1"  # its key is still published
+    store.retire()
+    with pytest.raises(InvalidToken, match="badly signed"):
+        verify_access_token(store, token, issuer=ISS)
+
+
+def test_claims_and_revocation_are_checked_on_every_verification(store: KeyStore) -> None:
+    token = mint(store, lifetime=60)
+    claims = verify_access_token(store, token, issuer=ISS, audience=ISS)
+    claims["scope"] = "changed by the caller"  # a copy: the next caller sees the token's own claims
+    assert token_scopes(verify_access_token(store, token, issuer=ISS)) == {"scim.read", "scim.write"}
+    with pytest.raises(InvalidToken, match="exp"):
+        verify_access_token(store, token, issuer=ISS, now=int(claims["exp"]) + 120)
+    with pytest.raises(InvalidToken, match="iss"):
+        verify_access_token(store, token, issuer="http://127.0.0.1:5000/fabrikam")
+    with pytest.raises(InvalidToken, match="aud"):
+        verify_access_token(store, token, issuer=ISS, audience="https://other")
+    with pytest.raises(InvalidToken, match="revoked"):
+        verify_access_token(store, token, issuer=ISS, is_revoked=lambda jti: True)
+
+
+def test_a_token_of_another_type_is_refused_every_time(store: KeyStore) -> None:
+    from joserfc import jwt
+
+    key = store.signing_key("RS256")
+    claims = {"iss": ISS, "exp": 4_000_000_000, "jti": "j1", "aud": ISS}
+    id_token = jwt.encode({"alg": "RS256", "typ": "JWT", "kid": key.kid}, claims, key)
+    for _ in range(2):
+        with pytest.raises(InvalidToken, match="not an access token"):
+            verify_access_token(store, id_token, issuer=ISS)
