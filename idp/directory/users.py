@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from idp import audit
 from idp.bulk_insert import insert_rows
-from idp.db import FIRST_VERSION, fold_case, new_id, scoped, utcnow
+from idp.db import FIRST_VERSION, fold_case, new_id, scoped, utcnow, without_bitmap_scans
 from idp.directory.emails import normalize_email, validate_address, validate_invitable_address
 from idp.directory.passwords import hash_password
 from idp.directory.upn import first_free_guest_upn
@@ -361,11 +361,13 @@ def provision_members(
             checked.append(exc)
     candidates = sorted({fold_case(upn) or "" for upn in checked if isinstance(upn, str)})
     taken: set[str] = set()
-    for chunk in range(0, len(candidates), _IN_CHUNK):
-        taken.update(db.scalars(
-            scoped(User, tenant.id).where(User.user_principal_name_normalized.in_(candidates[chunk:chunk + _IN_CHUNK]))
-            .with_only_columns(User.user_principal_name_normalized)
-        ))
+    with without_bitmap_scans(db):  # the unique b-tree, never the trigram index (see without_bitmap_scans)
+        for chunk in range(0, len(candidates), _IN_CHUNK):
+            taken.update(db.scalars(
+                scoped(User, tenant.id)
+                .where(User.user_principal_name_normalized.in_(candidates[chunk:chunk + _IN_CHUNK]))
+                .with_only_columns(User.user_principal_name_normalized)
+            ))
     results: list[NewMember | DomainError | _Rows] = []
     users: list[dict[str, Any]] = []
     mails: list[dict[str, Any]] = []
