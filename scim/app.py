@@ -13,6 +13,7 @@ from functools import cached_property
 from http import HTTPStatus
 from typing import Any, Union, cast
 
+import orjson
 from flask import Blueprint, Response, current_app, g, request
 from scim2_models import (
     Bulk,
@@ -232,6 +233,15 @@ class ScimEndpoint:
         return response
 
 
+def response_json(body: Any) -> bytes:
+    """``body`` as JSON: with orjson (a page of 1,000 users took 7% of its CPU in the json module), or with the
+    json module for what orjson refuses (an integer beyond 64 bits a client stored in an attribute)."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return json.dumps(body).encode()
+
+
 def endpoint() -> ScimEndpoint:
     app = current_app
     if EXTENSION_KEY not in app.extensions:
@@ -246,5 +256,5 @@ blueprint: Blueprint = tenant_blueprint("scim", __name__, error_format="scim", u
 @blueprint.route("/<path:path>", methods=METHODS)
 def scim(path: str) -> Response:
     response = endpoint().serve(path)
-    body = None if response.body is None else json.dumps(response.body)
+    body = None if response.body is None else response_json(response.body)
     return Response(body, status=int(response.status), headers=response.headers)

@@ -45,3 +45,15 @@ def test_fast_and_pydantic_list_responses_are_equal(app: Flask, client: FlaskCli
     fast_groups = scim.get("Groups").json
     app.extensions[EXTENSION_KEY] = ScimEndpoint(runtime(app).settings.secret_key, raw_pages=True)
     assert scim.get("Groups").json == fast_groups
+
+
+def test_responses_are_json_whatever_a_client_stored() -> None:
+    """orjson writes SCIM responses; what it refuses (an integer beyond 64 bits) goes through the json module."""
+    import json
+
+    from scim.app import response_json
+
+    body = {"schemas": [USER_SCHEMA], "displayName": "Zoë \u2603", "x": [1, 2.5, True, None]}
+    assert json.loads(response_json(body)) == body
+    huge = {"schemas": [USER_SCHEMA], "x": 2**70, "y": -(2**64)}
+    assert json.loads(response_json(huge)) == huge
