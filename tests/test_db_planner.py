@@ -1,5 +1,6 @@
-"""``without_bitmap_scans``: equality lookups of many values stay on their b-tree on PostgreSQL, never on a
-pg_trgm index (which also answers ``=`` and whose statistics lag a bulk load; see idp.db)."""
+"""How Portico uses PostgreSQL's planner and sessions: ``without_bitmap_scans`` keeps equality lookups of
+many values on their b-tree, never on a pg_trgm index (which also answers ``=`` and whose statistics lag a bulk
+load; see idp.db); sessions run in UTC."""
 
 from __future__ import annotations
 
@@ -52,3 +53,23 @@ def test_an_import_looks_up_its_user_names_without_bitmap_scans(database: Databa
     if database.engine.dialect.name == "postgresql":
         assert seen[lookup - 1] == "SET LOCAL enable_bitmapscan = off"
         assert seen[lookup + 1] == "SET LOCAL enable_bitmapscan TO DEFAULT"
+
+
+def test_timestamps_come_back_in_utc_whatever_the_session_zone(database: Database, contoso: Tenant) -> None:
+    """PostgreSQL sessions are set to UTC at connect (idp.db._session_in_utc), so timestamps arrive in
+    ``datetime.UTC`` and are passed through; a value in another zone is still converted to the same instant."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from idp.db import UTCDateTime
+
+    with database.transaction() as session:
+        created = session.get(Tenant, contoso.id).created_at
+        assert created.tzinfo is UTC
+        if database.engine.dialect.name == "postgresql":
+            assert session.execute(text("SHOW TimeZone")).scalar() == "UTC"
+    paris = datetime(2026, 7, 1, 14, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    converted = UTCDateTime().process_result_value(paris, database.engine.dialect)
+    assert converted == paris and converted.tzinfo is UTC and converted.hour == 12
+    naive = UTCDateTime().process_result_value(datetime(2026, 7, 1, 12, 0), database.engine.dialect)
+    assert naive == datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
