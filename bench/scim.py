@@ -8,55 +8,52 @@ paging through every user, a ``meta.lastModified gt`` delta after changing 1% of
 Targets (2 cores): eq p50 <= 5 ms, paging >= 5,000 users/s, import >= 1,000 users/s. Uses a fresh SQLite file
 unless --database-url. CPU times are printed beside wall times: the machines this runs on are shared.
 
-Last runs (main after the fourth session's work; 2 cores, 100,000 users, 1,000 groups, /Bulk, one command each
-on a fresh database, the machine otherwise idle, load ~1; CPU of the bench process beside wall time):
+Last runs (main after the fifth session's work; 2 cores, 100,000 users, 1,000 groups, /Bulk, one command each
+on a fresh database, the machine otherwise idle; CPU of the bench process beside wall time). PostgreSQL: five
+runs in a row, SQLite: two.
 
-=====================================  ==================  ============================================
-                                       SQLite              PostgreSQL
-=====================================  ==================  ============================================
-import (/Bulk; CPU-bound rate)         1,361/s (1,428/s)   1,277/s (1,626/s; server 193 ms CPU/1,000);
-                                                           371/s in a second run, see below
-groups (10 members each)               124/s               62/s
-userName eq p50 (CPU) / p99            2.83 (2.83) / 5.9   6.19 (5.51) / 9.4  [3.70 (3.39) in a faster
-                                                           window the same day; see below]
-co filter, count=100, p50 (CPU)        74.9 (74.8) ms      33.7 (17.5) ms
-full cursor paging (CPU-bound rate)    9,266 (9,283)/s     6,298 (9,980)/s
-meta.lastModified gt delta p50 (CPU)   22.7 (22.7) ms      25.8 (18.2) ms
-=====================================  ==================  ============================================
+=====================================  ===========================  ==========================================
+                                       SQLite                       PostgreSQL
+=====================================  ===========================  ==========================================
+import (/Bulk; CPU-bound rate)         1,136-1,217/s                1,326-1,431/s (1,656-1,886/s; server
+                                       (1,193-1,268/s)              169-193 ms CPU per 1,000 users)
+groups (10 members each)               110-134/s                    57-65/s
+userName eq p50 (CPU) / p99            2.24-2.42 (2.22-2.41) /      2.94-4.62 (2.53-3.97) / 6.1-7.5
+                                       4.3-4.5
+co filter, count=100, p50              61-66 ms                     27-32 ms
+full cursor paging (CPU-bound rate)    10,247-10,371/s              5,544-7,145/s (8,731-11,704/s)
+meta.lastModified gt delta p50         16-20 ms                     21-41 ms
+=====================================  ===========================  ==========================================
 
-This VM's speed drifts by up to ~2x within minutes, visible in the CPU column: the same PostgreSQL eq lookup
-cost 3.4 ms of CPU in one window (SQLite 3.6 ms beside it) and 5.1-6.2 ms in others (the same code, alternating
-runs at 5,000-20,000 users: 3.87 / 8.15 ms p50). SQLite meets all three targets with margin. PostgreSQL meets
-paging; eq p50 only in the faster windows; and the import is bimodal: a second 100,000 run, same code, gave
-371 users/s with the server at 2,128 ms CPU per 1,000 users: most likely (not proven) the inserting backend merged the
-GIN trigram indexes' pending lists (4 MB each by default) instead of autovacuum on the other core. With
-``fastupdate=off`` (tried, storage only, 40,000 users) the cost is steady at ~1,270 ms per 1,000 users: steady
-but not faster. Trigram maintenance is what limits PostgreSQL imports now.
+All three targets hold on both databases in every run. This VM's speed drifts by up to ~2x within minutes (the
+CPU column shows it): the same eq code measured 2.14 and 3.97 ms of CPU half an hour apart, and SQLite's import
+1,246 and 1,746 users/s in back-to-back runs (alternating with the previous main, it was no slower).
 
-Start of the day (same machine, load ~2-3): SQLite import 730-761/s, eq 3.30 ms, paging 6,622-8,275/s;
-PostgreSQL import 255-570/s, eq 7-10 ms, paging 2,600-4,800/s. What changed, by part:
+What the fifth session changed:
 
-* Validating a Bulk request (scim/validation.py, scim/bulk.py, scim/schema.py): scim2-models' request checks
-  planned once per resource class instead of visiting every field per payload, email addresses checked once (by
-  the directory's rule, not pydantic's EmailStr as well), bulkId references looked for once per operation and
-  not at all when the body cannot hold one: 420 -> 140 ms CPU per 1,000 user creations.
-* Import, database side (idp/bulk_insert.py, migration 0018): COPY on PostgreSQL for users, emails, identities
-  and audit events (inserts 551 -> 235 ms per 1,000 users), created members answered from the inserted rows
-  (a Bulk outcome takes only id and version), four indexes that repeated another's first columns or served no
-  query dropped, a group's member change touching its users in one UPDATE, a 64 MiB SQLite page cache (inserts
-  at 50,000 users 155 -> 95 ms per 1,000).
-* Reads (idp/db.py read_without_transaction, scim/related.py, scim/storage.py): read-only requests without a
-  transaction on PostgreSQL (an eq lookup is two round trips: the token's revocation and the page), raw pages
-  no longer aggregate identities and sponsors, the related rows' JSON parsed with orjson, pages fetched at once
-  without the columns no resource shows, the revocation check one prebuilt statement.
+* PostgreSQL imports were bimodal (1,277 or ~370 users/s) because of one query: pg_stat_statements showed
+  158-210 s of a slow run in the userName lookup (``upn IN (500 names)``), 0.8-1 s per call. pg_trgm's GIN
+  index also answers ``=``, and GIN statistics are refreshed only by VACUUM, so while the table grows the
+  planner took the trigram index and read the posting lists of the names' common trigrams. The lookup now runs
+  without bitmap scans (``idp.db.without_bitmap_scans``; GIN is read only through them): 3.8 s in all, on the
+  unique b-tree, and the server's CPU per 1,000 users is ~190 ms in every run (was 1,744-2,258 in slow ones).
+* eq lookups: a search's statements are built once per filter shape (``scim.storage.StatementCache``, values
+  and tenant as bound parameters, ``scim.filters.plan_filter``): building them and computing their SQLAlchemy
+  cache key cost ~1.3 ms of CPU per lookup (alternating runs, PostgreSQL: 3.40 / 4.12 ms p50 against 4.93 /
+  5.39 before). A bearer token's signature is checked once per token and key set (``idp.tokens``).
+* Pages: responses serialised with orjson (a 1,000-user page spent 7% of its CPU in json.dumps), PostgreSQL
+  sessions in UTC so timestamps need no conversion (~8%).
 
-What is left: a Bulk import still spends about a third of its CPU in scim2-models/pydantic validating the
-request; groups are created one by one (about 10 statements each); an ``eq`` lookup is mostly fixed per-request
-cost (Werkzeug, the token check, scim2-server's parse and validation, building the page statement and its
-SQLAlchemy cache key: caching the statement per filter shape is the next step). SQLite has no trigram index, so
-``co`` scans the tenant's users there (PostgreSQL: pg_trgm). Storage-only imports on PostgreSQL at 100,000 users
-are limited by the server (~780 ms CPU per 1,000 users, most likely the GIN trigram indexes' pending-list
-merges; not verified).
+Earlier (fourth session, same machine): SQLite import 1,361/s, eq 2.83 ms, paging 9,266/s; PostgreSQL import
+1,277 / 371 / 1,269/s, eq 5.95-6.63 ms (3.70 in a fast window), paging 5,822-6,298/s.
+
+What is left: a Bulk import spends about a third of its CPU in scim2-models/pydantic validating the request;
+groups are created one by one (about 10 statements each); an eq lookup is now mostly fixed per-request cost
+(Werkzeug and Flask ~30% with the test client, scim2-server's parse and validation of the query ~14%, the
+token's revocation check ~9%, SQLAlchemy's execution). Paging right after an import is slower on PostgreSQL than
+later (5,544-7,145/s here, 8,000-13,000/s re-run minutes later on the same data): the first read of freshly
+loaded rows sets their hint bits, and autovacuum runs beside it. SQLite has no trigram index, so ``co`` scans
+the tenant's users there (PostgreSQL: pg_trgm).
 """
 
 from __future__ import annotations
