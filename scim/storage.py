@@ -488,7 +488,9 @@ class SqlStorage(ScimStorage):
             if count == 0:
                 return SearchPage(self._count(query), [])
             relations = self._search_relations(kind, search_request, raw)
-            cache_key = ("page", *query.key, search_request.sort_by, descending, relations, start, count)
+            # First pages only (lookups): a client paging by index would fill the cache with one page each.
+            cache_key = ("page", *query.key, search_request.sort_by, descending, relations, count) if not start \
+                else None
             rows = self._page(query.base, key, query.orm, descending, relations, query.params, offset=start,
                               limit=count, cache_key=cache_key)
             # A page that ends before its count ends the result: its total is known without counting (an eq
