@@ -36,6 +36,7 @@ def user_attributes() -> AttributeMap:
         },
         order=(UserOtherMail.is_primary.desc(), UserOtherMail.position),
         fallback=Column(User.mail, folded=User.mail_normalized),
+        owner=UserOtherMail.user_id,
     )
     groups = Children(
         table=GroupMember,

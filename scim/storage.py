@@ -520,7 +520,8 @@ class SqlStorage(ScimStorage):
         key = (self.sql_dialect, kind, model, None if plan is None else plan.key)
 
         def build() -> tuple[ColumnElement[bool], Select[Any]]:
-            condition = true() if plan is None else filter_condition(plan.key, model, attributes, self.dialect)
+            condition = true() if plan is None else filter_condition(plan.key, model, attributes, self.dialect,
+                                                                     tenant=bindparam(TENANT))
             # Plain rows, not ORM objects: a page is serialised, never changed (related rows: _page).
             return condition, scoped(orm, bindparam(TENANT)).where(condition).with_only_columns(orm.__table__)
 
