@@ -9,18 +9,18 @@ Targets (2 cores): eq p50 <= 5 ms, paging >= 5,000 users/s, import >= 1,000 user
 unless --database-url. CPU times are printed beside wall times: the machines this runs on are shared.
 
 Last runs (main after the fifth session's work; 2 cores, 100,000 users, 1,000 groups, /Bulk, one command each
-on a fresh database, the machine otherwise idle; CPU of the bench process beside wall time). PostgreSQL: five
-runs in a row, SQLite: two.
+on a fresh database, the machine otherwise idle; CPU of the bench process beside wall time). PostgreSQL: six
+runs, SQLite: two.
 
 =====================================  ===========================  ==========================================
                                        SQLite                       PostgreSQL
 =====================================  ===========================  ==========================================
-import (/Bulk; CPU-bound rate)         1,136-1,217/s                1,326-1,431/s (1,656-1,886/s; server
-                                       (1,193-1,268/s)              169-193 ms CPU per 1,000 users)
+import (/Bulk; CPU-bound rate)         1,136-1,217/s                1,326-1,584/s (1,656-2,012/s; server
+                                       (1,193-1,268/s)              159-193 ms CPU per 1,000 users)
 groups (10 members each)               110-134/s                    57-65/s
 userName eq p50 (CPU) / p99            2.24-2.42 (2.22-2.41) /      2.94-4.62 (2.53-3.97) / 6.1-7.5
                                        4.3-4.5
-co filter, count=100, p50              61-66 ms                     27-32 ms
+co filter, count=100, p50              61-66 ms                     26-32 ms
 full cursor paging (CPU-bound rate)    10,247-10,371/s              5,544-7,145/s (8,731-11,704/s)
 meta.lastModified gt delta p50         16-20 ms                     21-41 ms
 =====================================  ===========================  ==========================================
