@@ -163,40 +163,35 @@ def _ping_when_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     idle_since = record.info.pop(_IDLE_SINCE, None)
     if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
         return
-    # Pinged in autocommit, as SQLAlchemy's own ping does: a driver that begins a transaction at the first
-    # statement (psycopg) would otherwise hand out a connection in one, whose autocommit can no longer be
-    # switched on (read_without_transaction).
-    manual = getattr(dbapi_connection, "autocommit", None) is False
     try:
-        if manual:
-            dbapi_connection.autocommit = True
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute("SELECT 1")
-        finally:
-            cursor.close()
-        if manual:
-            dbapi_connection.autocommit = False
+        _execute_in_autocommit(dbapi_connection, "SELECT 1")
     except Exception as exc:
         raise DisconnectionError("the pooled connection did not answer a ping") from exc
 
 
-def _session_in_utc(dbapi_connection: Any, _record: Any) -> None:
-    """A new PostgreSQL session in UTC: psycopg then returns timestamps in ``datetime.UTC``, which
-    :class:`UTCDateTime` passes through instead of converting them from the server's zone (a page of 1,000 users
-    spent ~8% of its CPU converting). What is stored does not change: a ``timestamptz`` is UTC inside."""
+def _execute_in_autocommit(dbapi_connection: Any, statement: str) -> None:
+    """Run ``statement`` on a raw driver connection in autocommit, as SQLAlchemy's own ping does: a driver that
+    begins a transaction at the first statement (psycopg) would otherwise leave the connection in one, whose
+    autocommit can no longer be switched on (read_without_transaction)."""
     manual = getattr(dbapi_connection, "autocommit", None) is False
     if manual:
         dbapi_connection.autocommit = True
     try:
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("SET TIME ZONE 'UTC'")
+            cursor.execute(statement)
         finally:
             cursor.close()
     finally:
         if manual:
             dbapi_connection.autocommit = False
+
+
+def _session_in_utc(dbapi_connection: Any, _record: Any) -> None:
+    """A new PostgreSQL session in UTC: psycopg then returns timestamps in ``datetime.UTC``, which
+    :class:`UTCDateTime` passes through instead of converting them from the server's zone (a page of 1,000 users
+    spent ~8% of its CPU converting). What is stored does not change: a ``timestamptz`` is UTC inside."""
+    _execute_in_autocommit(dbapi_connection, "SET TIME ZONE 'UTC'")
 
 
 def make_engine(url: str, *, sqlite_synchronous: str = "NORMAL") -> Engine:
