@@ -37,7 +37,7 @@ What the fifth session changed:
   planner took the trigram index and read the posting lists of the names' common trigrams. The lookup now runs
   without bitmap scans (``idp.db.without_bitmap_scans``; GIN is read only through them): 3.8 s in all, on the
   unique b-tree, and the server's CPU per 1,000 users is ~190 ms in every run (was 1,744-2,258 in slow ones).
-* eq lookups: a search's statements are built once per filter shape (``scim.storage.StatementCache``, values
+* eq lookups: a search's statements are built once per filter shape (``scim.storage._STATEMENTS``, values
   and tenant as bound parameters, ``scim.filters.plan_filter``): building them and computing their SQLAlchemy
   cache key cost ~1.3 ms of CPU per lookup (alternating runs, PostgreSQL: 3.40 / 4.12 ms p50 against 4.93 /
   5.39 before). A bearer token's signature is checked once per token and key set (``idp.tokens``).

@@ -21,6 +21,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
+from idp.bounded_cache import BoundedCache
 from idp.keys import KeyStore
 
 ACCESS_TOKEN_TYPE = "at+jwt"
@@ -83,36 +84,19 @@ def issue_access_token(
     return token, claims
 
 
-class _SignatureChecks:
-    """Access tokens whose signature and header were already checked, with their claims, by token text.
-
-    A client sends the same bearer token with each request until it expires; decoding it and checking its
-    RSA signature cost about a sixth of the CPU of a SCIM ``eq`` lookup. An entry is used only with the very
-    key set it was checked against (rebuilt when the keys change: rotation, retirement), and the claims
-    (``iss``, ``aud``, ``exp``) and revocation are checked on every request. Bounded: emptied when full.
-    Failures are never kept."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._items: dict[str, tuple[KeySet, dict[str, Any]]] = {}
-
-    def get(self, token: str, key_set: KeySet) -> dict[str, Any] | None:
-        item = self._items.get(token)
-        return item[1] if item is not None and item[0] is key_set else None
-
-    def put(self, token: str, key_set: KeySet, claims: dict[str, Any]) -> None:
-        if len(self._items) >= self.size:
-            self._items.clear()
-        self._items[token] = (key_set, claims)
-
-
-_CHECKED = _SignatureChecks()
+# Access tokens whose signature and header were already checked, with the key set they were checked against and
+# their claims, by token text. A client sends the same bearer token with each request until it expires; decoding
+# it and checking its RSA signature cost about a sixth of the CPU of a SCIM ``eq`` lookup. An entry is used only
+# with the very key set it was checked against (rebuilt when the keys change: rotation, retirement), and the
+# claims (``iss``, ``aud``, ``exp``) and revocation are checked on every request. Failures are never kept.
+_CHECKED: BoundedCache[str, tuple[KeySet, dict[str, Any]]] = BoundedCache(4096)
 
 
 def _checked_claims(keys: KeyStore, token: str) -> dict[str, Any]:
     """The claims of ``token`` once its signature (one of ``keys``) and its ``typ`` are checked."""
     key_set = keys.verification_keys()
-    claims = _CHECKED.get(token, key_set)
+    checked = _CHECKED.get(token)
+    claims = checked[1] if checked is not None and checked[0] is key_set else None
     if claims is None:
         try:
             decoded = jwt.decode(token, key_set, algorithms=["RS256", "ES256"])
@@ -121,7 +105,7 @@ def _checked_claims(keys: KeyStore, token: str) -> dict[str, Any]:
         if str(decoded.header.get("typ", "")).lower() not in (ACCESS_TOKEN_TYPE, "application/at+jwt"):
             raise InvalidToken("not an access token")
         claims = decoded.claims
-        _CHECKED.put(token, key_set, claims)
+        _CHECKED.put(token, (key_set, claims))
     return dict(claims)  # the caller's copy
 
 

@@ -8,10 +8,10 @@ operation of a Bulk request leaves the others; the interface commits the request
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from scim2_models import ForbiddenException as ScimForbidden
 from scim2_models import (
@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from idp.bounded_cache import BoundedCache
 from idp.db import scoped, weak_etag
 from idp.directory import groups as group_service
 from idp.directory import users as user_service
@@ -63,31 +64,10 @@ _ATTRIBUTES = {USER: user_attributes(), GROUP: group_attributes()}
 _ORM = {USER: User, GROUP: Group}
 TENANT, IDS = "tenant", "ids"  # bound parameters of the cached statements: the tenant's id, the ids to load
 
-T = TypeVar("T")
-
-
-class StatementCache:
-    """Statements built once per shape and reused, values passed as bound parameters: building a statement
-    and computing its SQLAlchemy cache key cost more CPU than running an ``eq`` lookup on its index (a
-    reused statement keeps its cache key). Bounded: emptied when it holds ``size`` statements (clients send
-    a few filter shapes; a stream of new shapes costs rebuilding, never memory). Shared by threads: a race
-    builds a statement twice, which is harmless."""
-
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
-        self._items: dict[Hashable, Any] = {}
-
-    def get(self, key: Hashable, build: Callable[[], T]) -> T:
-        item = self._items.get(key)
-        if item is None:
-            item = build()
-            if len(self._items) >= self.size:
-                self._items.clear()
-            self._items[key] = item
-        return item  # type: ignore[no-any-return]
-
-
-_STATEMENTS = StatementCache()
+# Statements built once per shape and reused, values passed as bound parameters: building a statement and
+# computing its SQLAlchemy cache key cost more CPU than running an ``eq`` lookup on its index (a reused statement
+# keeps its cache key). A race builds a statement twice, which is harmless.
+_STATEMENTS: BoundedCache[Hashable, Any] = BoundedCache(512)
 
 
 class _Query(NamedTuple):
@@ -257,7 +237,7 @@ class SqlStorage(ScimStorage):
         def build() -> Select[Any]:
             return self._page_statement(stmt, key, orm, descending, relations, offset=offset, limit=limit)
 
-        outer = build() if cache_key is None else _STATEMENTS.get(cache_key, build)
+        outer = build() if cache_key is None else _STATEMENTS.get_or_build(cache_key, build)
         return self._rows(outer, params).all()  # fetchall: the driver reads the rows at once
 
     def _page_statement(
@@ -288,7 +268,7 @@ class SqlStorage(ScimStorage):
                     .with_only_columns(orm.__table__))
             return self._page_statement(stmt, None, orm, False, relations)
 
-        stmt = _STATEMENTS.get(("load", self.sql_dialect, kind, relations), build)
+        stmt = _STATEMENTS.get_or_build(("load", self.sql_dialect, kind, relations), build)
         return self._rows(stmt, {TENANT: self.tenant.id, IDS: ids}).all()
 
     def _resources(
@@ -525,7 +505,7 @@ class SqlStorage(ScimStorage):
             # Plain rows, not ORM objects: a page is serialised, never changed (related rows: _page).
             return condition, scoped(orm, bindparam(TENANT)).where(condition).with_only_columns(orm.__table__)
 
-        condition, base = _STATEMENTS.get(("query", *key), build)
+        condition, base = _STATEMENTS.get_or_build(("query", *key), build)
         params = {TENANT: self.tenant.id, **({} if plan is None else plan.params)}
         return _Query(orm, condition, base, params, key)
 
@@ -606,7 +586,7 @@ class SqlStorage(ScimStorage):
             return select(func.count()).select_from(query.orm).where(query.orm.tenant_id == bindparam(TENANT),
                                                                      query.condition)
 
-        return int(self._rows(_STATEMENTS.get(("count", *query.key), build), query.params).scalar() or 0)
+        return int(self._rows(_STATEMENTS.get_or_build(("count", *query.key), build), query.params).scalar() or 0)
 
     @staticmethod
     def _after(key: Any, orm: Any, anchor: dict[str, Any], descending: bool) -> Any:

@@ -179,7 +179,7 @@ def _plan(filter_text: str) -> Any:
 def test_filters_of_one_shape_share_their_sql_and_keep_their_own_values(
     scim: Scim, people: dict[str, dict[str, Any]]
 ) -> None:
-    """A page statement is built once per filter shape (scim.storage.StatementCache) and run with each
+    """A page statement is built once per filter shape (scim.storage._STATEMENTS) and run with each
     filter's values: the second lookup of a shape must find its own user, not the first one's."""
     assert _plan('userName eq "bob"').key == _plan('userName eq "ALICE@contoso.com"').key
     assert _plan('userName eq "bob"').params == {"filter_0": "bob"}

@@ -59,7 +59,7 @@ def test_foreign_key_rejected(store: KeyStore, tmp_path: Path) -> None:
 
 
 def test_a_token_checked_once_is_refused_once_its_key_is_retired(store: KeyStore) -> None:
-    """Signatures are checked once per token and key set (idp.tokens._SignatureChecks); retiring the key that
+    """Signatures are checked once per token and key set (idp.tokens._CHECKED); retiring the key that
     signed a token (another key set) makes the next verification check it again, and refuse it."""
     token = mint(store)
     assert verify_access_token(store, token, issuer=ISS)["tid"] == "t1"
